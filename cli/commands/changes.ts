@@ -1,0 +1,64 @@
+import type { CommandRegistrar } from '../main.js';
+import { listChanges, showChange, waitForChange, type ShowDocument } from '../lib/changes.js';
+import { stackContext } from '../lib/context.js';
+import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
+import { isTerminalStatus } from '../../lambdas/domain/status.js';
+
+export const registerChanges: CommandRegistrar = (program, io) => {
+  program
+    .command('changes')
+    .description('list changes, newest first')
+    .option('--status <status>', 'only changes in this status')
+    .action(async (options: { status?: string }) => {
+      const out = io();
+      const all = await listChanges(stackContext());
+      const changes = options.status ? all.filter((c) => c.status === options.status) : all;
+      out.result(changes, () =>
+        changes.length === 0
+          ? 'no changes yet'
+          : table(['change', 'status', 'trigger', 'created', 'actions', 'reasons'], changes.map((c) => [c.changeId, c.status, c.trigger, c.createdAt, c.actions, c.reasonCodes.join(',')])),
+      );
+    });
+  program
+    .command('show')
+    .description('a change: status, plan, approval, actions, evidence')
+    .argument('<changeId>')
+    .action(async (changeId: string) => {
+      const out = io();
+      const doc = await showChange(stackContext(), changeId);
+      if (!doc) throw new UsageError(`no change ${changeId}`);
+      out.result(doc, () => renderChange(out, doc));
+    });
+  program
+    .command('wait')
+    .description('block until the change reaches a terminal status or awaits approval')
+    .argument('<changeId>')
+    .option('--timeout <seconds>', 'give up after this many seconds', '120')
+    .action(async (changeId: string, options: { timeout: string }) => {
+      const out = io();
+      const seconds = Number(options.timeout);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+      const { doc, settled } = await waitForChange(stackContext(), changeId, seconds * 1000);
+      if (!doc) throw new OperationFailed(`no change ${changeId} appeared within ${seconds}s`);
+      out.result(doc, () => renderChange(out, doc));
+      if (!settled) throw new OperationFailed(`change ${changeId} is still ${doc.status} after ${seconds}s`);
+    });
+};
+
+export function renderChange(io: CliIo, doc: ShowDocument): string {
+  const colour = doc.status === 'VERIFIED' || doc.status === 'NO_CHANGES' ? 'green' : isTerminalStatus(doc.status) ? 'red' : 'yellow';
+  const lines = [
+    `${paint(io, 'bold', doc.changeId)}  ${paint(io, colour, doc.status)}  ${doc.trigger}  ${doc.createdAt}`,
+    `policy ${doc.policyVersion?.slice(0, 12) ?? '-'}  plan ${doc.planHash?.slice(0, 12) ?? '-'}${doc.reasonCodes.length ? `  reasons ${doc.reasonCodes.join(', ')}` : ''}`,
+    '',
+    doc.actions.length === 0
+      ? 'no actions'
+      : table(
+          ['action', 'kind', 'target', 'status', 'attempts', 'reason', 'observed'],
+          doc.actions.map((a) => [a.actionId, a.kind, `${a.target.type} ${a.target.id}`, a.status, a.attempts, a.reasonCode ?? '', a.observed ? JSON.stringify(a.observed) : '']),
+        ),
+  ];
+  if (doc.plan?.findings.length) lines.push('', 'findings:', ...doc.plan.findings.map((f) => `  ${f.reasonCode}  ${f.nhi}: ${f.message}`));
+  lines.push('', `evidence: ${doc.evidence.length} events (nhigov evidence ${doc.changeId})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,8 @@
+import type { CommandRegistrar } from '../main.js';
+import { registerChanges } from './changes.js';
+import { registerEvent } from './event.js';
+import { registerGateway } from './gateway.js';
+import { registerLocal } from './local.js';
+
+/** Every command group of nhigov, in help order. */
+export const COMMANDS: readonly CommandRegistrar[] = [registerLocal, registerEvent, registerChanges, registerGateway];

@@ -1,0 +1,119 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { EvidenceEvent } from '../../lambdas/domain/evidence.js';
+import type { Plan } from '../../lambdas/domain/plan-model.js';
+import { isTerminalStatus } from '../../lambdas/domain/status.js';
+import type { ChangeRecord } from '../../lambdas/stores/change-store.js';
+import type { StackContext } from './context.js';
+
+export interface ChangeSummary {
+  readonly changeId: string;
+  readonly status: string;
+  readonly trigger: string;
+  readonly createdAt: string;
+  readonly actions: number;
+  readonly reasonCodes: string[];
+}
+
+
+export interface ShowDocument {
+  readonly changeId: string;
+  readonly status: string;
+  readonly trigger: string;
+  readonly createdAt: string;
+  readonly reasonCodes: string[];
+  readonly planHash: string | null;
+  readonly policyVersion: string | null;
+  readonly executionStatus: string | null;
+  readonly plan: Plan | null;
+  readonly approval: Record<string, unknown> | null;
+  readonly actions: ReadonlyArray<{
+    actionId: string;
+    kind: string;
+    target: Plan['actions'][number]['target'];
+    status: string;
+    reasonCode: string | null;
+    attempts: number;
+    observed: Record<string, unknown> | null;
+    finding: string;
+    risk: Plan['actions'][number]['risk'];
+  }>;
+  readonly evidence: readonly EvidenceEvent[];
+}
+
+export function summarize(record: ChangeRecord): ChangeSummary {
+  return {
+    changeId: record.changeId,
+    status: record.status,
+    trigger: record.trigger,
+    createdAt: record.createdAt,
+    actions: record.actionCount ?? 0,
+    reasonCodes: record.reasonCodes ?? [],
+  };
+}
+
+export async function listChanges(ctx: StackContext): Promise<ChangeSummary[]> {
+  const records = await ctx.changes.list('change', 1000);
+  return records.map(summarize).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Everything known about one change: record, plan, per-action outcome, evidence. Null when unknown. */
+export async function showChange(ctx: StackContext, changeId: string): Promise<ShowDocument | null> {
+  const record = await ctx.changes.get(changeId);
+  if (!record) return null;
+  const plan = record.planHash ? await ctx.plans.get(record.planHash) : null;
+  const evidence = await ctx.evidence.listByChange(changeId);
+  const executionStatus = await describeExecution(ctx, changeId);
+  return {
+    changeId,
+    status: record.status,
+    trigger: record.trigger,
+    createdAt: record.createdAt,
+    reasonCodes: record.reasonCodes ?? [],
+    planHash: record.planHash ?? null,
+    policyVersion: record.policyVersion ?? null,
+    executionStatus,
+    plan,
+    approval: record.approval ?? null,
+    actions: (plan?.actions ?? []).map((action) => {
+      const outcome = record.actions?.[action.actionId];
+      return {
+        actionId: action.actionId,
+        kind: action.kind,
+        target: action.target,
+        status: outcome?.status ?? 'PLANNED',
+        reasonCode: outcome?.reasonCode ?? null,
+        attempts: outcome?.attempts ?? 0,
+        observed: outcome?.observed ?? null,
+        finding: action.finding,
+        risk: action.risk,
+      };
+    }),
+    evidence,
+  };
+}
+
+async function describeExecution(ctx: StackContext, changeId: string): Promise<string | null> {
+  const machine = ctx.outputs.stateMachines.change;
+  if (!machine) return null;
+  try {
+    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${changeId}` }));
+    return out.status ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A status the caller can act on: terminal, or waiting for a person. */
+export function isSettled(doc: ShowDocument): boolean {
+  return isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL' || (doc.executionStatus !== null && doc.executionStatus !== 'RUNNING');
+}
+
+export async function waitForChange(ctx: StackContext, changeId: string, timeoutMs: number, pollMs = 250): Promise<{ doc: ShowDocument | null; settled: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const doc = await showChange(ctx, changeId);
+    if (doc && isSettled(doc)) return { doc, settled: true };
+    if (Date.now() >= deadline) return { doc, settled: false };
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The one description of what the stack contains, shared by the CDK app (infra/lib) and the
+ * local deploy (local/deploy.ts). Plain data: no CDK and no AWS SDK here.
+ */
+import { EVENT_DETAIL_TYPES, eventPattern, type EventDetailType } from '../lambdas/domain/events.js';
+
+export interface TableDefinition {
+  /** Logical id; the physical name is `${prefix}-${id}`. */
+  readonly id: 'evidence' | 'changes' | 'plans' | 'approvals' | 'policies' | 'idempotency';
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly indexes: ReadonlyArray<{
+    readonly name: string;
+    readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+    readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  }>;
+  readonly timeToLiveAttribute?: string;
+  /** Append-only: no runtime role may delete or overwrite its items. */
+  readonly appendOnly: boolean;
+}
+
+export const TABLES: readonly TableDefinition[] = [
+  {
+    id: 'evidence',
+    partitionKey: { name: 'changeId', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    indexes: [
+      { name: 'byNhi', partitionKey: { name: 'nhi', type: 'S' }, sortKey: { name: 'at', type: 'S' } },
+      { name: 'byDay', partitionKey: { name: 'day', type: 'S' }, sortKey: { name: 'at', type: 'S' } },
+    ],
+    appendOnly: true,
+  },
+  {
+    id: 'changes',
+    partitionKey: { name: 'changeId', type: 'S' },
+    indexes: [{ name: 'byKind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
+    appendOnly: false,
+  },
+  { id: 'plans', partitionKey: { name: 'planHash', type: 'S' }, indexes: [], appendOnly: true },
+  { id: 'approvals', partitionKey: { name: 'approvalId', type: 'S' }, indexes: [], timeToLiveAttribute: 'expiresAtEpoch', appendOnly: false },
+  { id: 'policies', partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, indexes: [], appendOnly: false },
+  { id: 'idempotency', partitionKey: { name: 'id', type: 'S' }, indexes: [], timeToLiveAttribute: 'expiration', appendOnly: false },
+];
+
+export type TableId = TableDefinition['id'];
+
+export interface FunctionDefinition {
+  /** Logical name; the function name is `${prefix}-${name}`; the bundle is dist/handlers/${name}.mjs. */
+  readonly name: string;
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly tables: ReadonlyArray<{ readonly id: TableId; readonly access: 'read' | 'append' | 'readWrite' }>;
+  /** Calls IAM / Secrets Manager through connectors (gets the connector role's permissions). */
+  readonly connector: boolean;
+}
+
+export const FUNCTIONS: readonly FunctionDefinition[] = [
+  { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }], connector: false },
+  { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readWrite' }], connector: true },
+  { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
+  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'idempotency', access: 'readWrite' }], connector: true },
+  { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
+  { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: false },
+  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }], connector: false },
+];
+
+export interface StateMachineDefinition {
+  readonly id: 'change' | 'rollback' | 'finalize';
+  readonly file: string;
+  /** `${Name}` in the ASL → the ARN of a function of FUNCTIONS, or a literal. */
+  readonly functionSubstitutions: Readonly<Record<string, string>>;
+}
+
+export const STATE_MACHINES: readonly StateMachineDefinition[] = [
+  {
+    id: 'change',
+    file: 'statemachines/change.asl.json',
+    functionSubstitutions: {
+      PlanFunctionArn: 'plan',
+      CheckStaleFunctionArn: 'check-stale',
+      WriteActionFunctionArn: 'write-action',
+      VerifyActionFunctionArn: 'verify-action',
+      SummarizeFunctionArn: 'summarize',
+      CompleteFunctionArn: 'complete',
+    },
+  },
+];
+
+/** One EventBridge rule per event type of the contract, all targeting the ingest queue. */
+export const EVENT_RULES: ReadonlyArray<{ readonly id: string; readonly detailType: EventDetailType; readonly pattern: ReturnType<typeof eventPattern> }> =
+  EVENT_DETAIL_TYPES.map((detailType) => ({ id: detailType.replace(/\s+/g, ''), detailType, pattern: eventPattern(detailType) }));
+
+export const DEFAULT_PREFIX = 'nhigov';
+
+export function physicalName(prefix: string, id: string): string {
+  return `${prefix}-${id}`;
+}
+
+/** Environment variable names handlers read their table names from. */
+export function tableEnvName(id: TableId): string {
+  return `NHIGOV_TABLE_${id.toUpperCase()}`;
+}

@@ -1,0 +1,39 @@
+import type { ActionKindCatalog } from '../domain/plan-model.js';
+import { AppError } from '../domain/reasons.js';
+import { formatIssues } from '../domain/events.js';
+import type { JsonObject } from '../domain/plan-model.js';
+import type { ConnectorAction } from './types.js';
+import { deactivateAccessKey } from './iam/deactivate-access-key.js';
+import { reactivateAccessKey } from './iam/reactivate-access-key.js';
+import { deleteSessionRevocationDeny, putSessionRevocationDeny } from './iam/session-revocation.js';
+
+/** Every connector action kind. Adding one: write its module, list it here, extend its test. */
+export const CONNECTOR_ACTIONS: readonly ConnectorAction<never>[] = [
+  deactivateAccessKey,
+  reactivateAccessKey,
+  putSessionRevocationDeny,
+  deleteSessionRevocationDeny,
+] as unknown as readonly ConnectorAction<never>[];
+
+const byKind = new Map<string, ConnectorAction>(CONNECTOR_ACTIONS.map((action) => [action.kind, action as unknown as ConnectorAction]));
+
+/** The pure part of each action, for the planner. */
+export const ACTION_CATALOG: ActionKindCatalog = byKind;
+
+export function connectorAction(kind: string): ConnectorAction {
+  const action = byKind.get(kind);
+  if (!action) throw new AppError('INPUT_INVALID', `unknown action kind "${kind}" (known: ${[...byKind.keys()].join(', ')})`);
+  return action;
+}
+
+/** Validates params against the action's closed schema. */
+export function validatedParams(action: ConnectorAction, params: unknown): JsonObject {
+  const parsed = action.schema.safeParse(params);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `${action.kind}: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Every IAM action any connector calls: the connector role's permissions. */
+export function connectorPermissions(): string[] {
+  return [...new Set(CONNECTOR_ACTIONS.flatMap((action) => action.permissions))].sort();
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { sha256Hex } from './canonical.js';
+
+const email = z.string().trim().toLowerCase().pipe(z.email());
+/** An IAM user, role or secret, by name or ARN. */
+const nhiRef = z.string().min(1).max(2048).regex(/^[\w+=,.@:/-]+$/, 'an IAM user, role or secret name or ARN');
+const isoTime = z.iso.datetime({ offset: true });
+
+export const employeeTerminatedDetail = z.strictObject({
+  employeeId: z.string().min(1).max(256),
+  email,
+  effectiveAt: isoTime.optional(),
+  managerEmail: email.optional(),
+});
+
+export const ownerChangedDetail = z.strictObject({
+  nhi: nhiRef,
+  fromEmail: email,
+  toEmail: email,
+});
+
+export const credentialExposedDetail = z
+  .strictObject({
+    nhi: nhiRef,
+    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'an access key id').optional(),
+    secretId: nhiRef.optional(),
+    severity: z.enum(['low', 'medium', 'high', 'critical']),
+  });
+
+export const reconcileRequestedDetail = z.strictObject({
+  scope: z.union([z.literal('all'), z.strictObject({ owner: email }), z.strictObject({ nhi: nhiRef })]),
+  asOf: isoTime.optional(),
+});
+
+/** detail-type → source and detail schema: the four event types of the contract. */
+export const EVENT_TYPES = {
+  'Employee Terminated': { source: 'hr.system', detail: employeeTerminatedDetail },
+  'Owner Changed': { source: 'hr.system', detail: ownerChangedDetail },
+  'Credential Exposed': { source: 'security.findings', detail: credentialExposedDetail },
+  'Reconcile Requested': { source: 'nhigov', detail: reconcileRequestedDetail },
+} as const;
+
+export type EventDetailType = keyof typeof EVENT_TYPES;
+export const EVENT_DETAIL_TYPES = Object.keys(EVENT_TYPES) as EventDetailType[];
+
+/** The EventBridge pattern that routes one event type; CDK and the local stack both use it. */
+export function eventPattern(detailType: EventDetailType): { source: string[]; 'detail-type': string[] } {
+  return { source: [EVENT_TYPES[detailType].source], 'detail-type': [detailType] };
+}
+
+export type GovernanceEvent =
+  | { id: string; detailType: 'Employee Terminated'; source: 'hr.system'; time?: string; detail: z.infer<typeof employeeTerminatedDetail> }
+  | { id: string; detailType: 'Owner Changed'; source: 'hr.system'; time?: string; detail: z.infer<typeof ownerChangedDetail> }
+  | { id: string; detailType: 'Credential Exposed'; source: 'security.findings'; time?: string; detail: z.infer<typeof credentialExposedDetail> }
+  | { id: string; detailType: 'Reconcile Requested'; source: 'nhigov'; time?: string; detail: z.infer<typeof reconcileRequestedDetail> };
+
+const envelope = z.looseObject({
+  id: z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, . : _ -').optional(),
+  source: z.string(),
+  'detail-type': z.string(),
+  time: isoTime.optional(),
+  detail: z.unknown(),
+});
+
+/**
+ * The id used for deduplication. A producer may carry its own id in `detail.eventId`
+ * (EventBridge assigns a fresh `id` on every PutEvents, so a producer retry would otherwise
+ * look new); redeliveries by EventBridge keep `id`.
+ */
+const PRODUCER_ID_FIELD = 'eventId';
+
+export type EventParseResult = { ok: true; event: GovernanceEvent } | { ok: false; error: string };
+
+/** Validates an EventBridge event against the contract. Never throws. */
+export function parseGovernanceEvent(raw: unknown): EventParseResult {
+  const outer = envelope.safeParse(raw);
+  if (!outer.success) return { ok: false, error: formatIssues(outer.error) };
+  const { source, 'detail-type': detailType, time } = outer.data;
+  if (!(EVENT_DETAIL_TYPES as string[]).includes(detailType)) {
+    return { ok: false, error: `unknown detail-type "${detailType}" (expected one of: ${EVENT_DETAIL_TYPES.join(', ')})` };
+  }
+  const spec = EVENT_TYPES[detailType as EventDetailType];
+  if (source !== spec.source) return { ok: false, error: `"${detailType}" must come from source "${spec.source}", not "${source}"` };
+  let detail = outer.data.detail;
+  let producerId: string | undefined;
+  if (detail && typeof detail === 'object' && !Array.isArray(detail) && PRODUCER_ID_FIELD in detail) {
+    const { [PRODUCER_ID_FIELD]: carried, ...rest } = detail as Record<string, unknown>;
+    if (typeof carried !== 'string' || !/^[\w.:-]{1,128}$/.test(carried)) return { ok: false, error: `detail.${PRODUCER_ID_FIELD}: letters, digits, . : _ - (at most 128)` };
+    producerId = carried;
+    detail = rest;
+  }
+  const parsed = spec.detail.safeParse(detail);
+  if (!parsed.success) return { ok: false, error: `detail: ${formatIssues(parsed.error)}` };
+  const id = producerId ?? outer.data.id;
+  if (!id) return { ok: false, error: 'the event has no id' };
+  const event = { id, detailType, source, detail: parsed.data, ...(time ? { time } : {}) } as GovernanceEvent;
+  return { ok: true, event };
+}
+
+/** EventBridge PutEvents entry fields for an event, carrying the producer's id in the detail. */
+export function toPutEventsEntry(event: GovernanceEvent): { Source: string; DetailType: string; Detail: string } {
+  return { Source: event.source, DetailType: event.detailType, Detail: JSON.stringify({ ...event.detail, [PRODUCER_ID_FIELD]: event.id }) };
+}
+
+/** The change id, also the execution name: the same event id always gives the same change. */
+export function changeIdForEvent(eventId: string): string {
+  return `chg-${sha256Hex(`event:${eventId}`).slice(0, 24)}`;
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,96 @@
+import type { ReasonCode } from './reasons.js';
+import type { Snapshot } from './snapshot.js';
+import type { EventDetailType } from './events.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The exact thing an action changes: an AccessKeyId, a user, a role, a secret. Never "the user's keys". */
+export interface ActionTarget {
+  readonly type: 'accessKey' | 'user' | 'role' | 'secret';
+  /** Exact identifier: AccessKeyId, user/role name, secret name. */
+  readonly id: string;
+  /** The NHI (user, role or secret name) the target belongs to. */
+  readonly nhi: string;
+}
+
+export interface ActionInvocation {
+  readonly kind: string;
+  readonly params: JsonObject;
+}
+
+export interface PlanAction extends ActionInvocation {
+  /** a1, a2, ...: position in the plan. */
+  readonly actionId: string;
+  readonly target: ActionTarget;
+  /** The live state this action expects to find (what `read` returns). */
+  readonly before: JsonObject;
+  /** The state `verify` must observe. */
+  readonly after: JsonObject;
+  /** sha256 of the canonical JSON of `before`; apply stops with PLAN_STALE if the target moved. */
+  readonly fingerprint: string;
+  /** null: irreversible. */
+  readonly inverse: ActionInvocation | null;
+  readonly risk: { readonly reversible: boolean; readonly prod: boolean };
+  readonly idempotencyKey: string;
+  /** The finding that caused it (KEY_UNUSED, CREDENTIAL_EXPOSED, ...). */
+  readonly finding: ReasonCode;
+  /** Lower phases run first (ownership moves before revocations). */
+  readonly phase: number;
+  /** Action group for all-or-nothing handling (a rotation's steps share one). */
+  readonly group: 'revocation' | 'rotation' | 'ownership' | 'containment';
+}
+
+/** Something the plan found and reports without an action (owner unknown, exempted, key age...). */
+export interface PlanFinding {
+  readonly nhi: string;
+  readonly reasonCode: ReasonCode;
+  readonly message: string;
+  readonly data?: JsonObject;
+}
+
+export interface PlanTrigger {
+  readonly eventId: string;
+  readonly detailType: EventDetailType | 'Rollback Requested';
+  readonly source: string;
+  readonly detail: JsonObject;
+  /** Who asked for the change, when a person did (rollback, CLI). */
+  readonly requestedBy?: string;
+}
+
+export interface Plan {
+  readonly changeId: string;
+  readonly trigger: PlanTrigger;
+  readonly policyVersion: string;
+  readonly createdAt: string;
+  /** Time at which thresholds were evaluated. */
+  readonly asOf: string;
+  readonly actions: readonly PlanAction[];
+  readonly findings: readonly PlanFinding[];
+  readonly approval: {
+    readonly required: boolean;
+    /** Why: 'env=prod on svc-x', 'irreversible action a3'. */
+    readonly reasons: readonly string[];
+    /** true: actions run first, approval is asked after (emergency containment). */
+    readonly afterTheFact: boolean;
+    readonly group: string;
+    readonly approvers: readonly string[];
+    /** NHI owners in the plan: they may not approve it. */
+    readonly owners: readonly string[];
+  };
+}
+
+/** Pure description of an action kind: what the planner needs (connectors add read/write/verify). */
+export interface ActionKindSpec {
+  readonly kind: string;
+  readonly irreversible: boolean;
+  readonly targetType: ActionTarget['type'];
+  /** The state the target is in, according to a snapshot; null when the snapshot cannot tell. */
+  beforeFromSnapshot(params: JsonObject, snapshot: Snapshot): JsonObject | null;
+  /** The state after the write, given the state before. */
+  desiredState(params: JsonObject, before: JsonObject): JsonObject;
+  /** The action that undoes this one, or null when irreversible. */
+  inverse(params: JsonObject, before: JsonObject): ActionInvocation | null;
+}
+
+export type ActionKindCatalog = ReadonlyMap<string, ActionKindSpec>;

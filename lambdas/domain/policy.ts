@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from './reasons.js';
+import { contentHash } from './canonical.js';
+import { formatIssues } from './events.js';
+
+const email = z.string().trim().toLowerCase().pipe(z.email());
+const positiveInt = z.number().int().positive();
+
+const exemption = z.strictObject({
+  nhi: z.string().min(1),
+  reason: z.string().min(1),
+  ticket: z.string().min(1),
+  approver: email,
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+
+export const policySchema = z.strictObject({
+  apiVersion: z.literal('nhigov/v1'),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  thresholds: z.strictObject({
+    /** Keys unused (or never used and older) for longer are deactivated. */
+    inactivityDays: positiveInt,
+    /** Keys older than this are rotated (secret-held) or reported. */
+    maxKeyAgeDays: positiveInt,
+    /** Secrets not rotated for longer are overdue. */
+    secretRotationDays: positiveInt,
+    /** Days a deactivated key waits before finalize deletes it. */
+    finalizeGraceDays: positiveInt,
+  }),
+  approval: z.strictObject({
+    /** Approval is required when a targeted NHI carries all of these tags... */
+    requiredForTags: z.record(z.string(), z.string()),
+    /** ...or when an action is irreversible. */
+    requiredForIrreversible: z.boolean(),
+    group: z.string().min(1),
+    groups: z.record(z.string(), z.array(email).min(1)),
+    timeoutSeconds: positiveInt.max(365 * 24 * 3600),
+    forbidOwnerApproval: z.boolean(),
+    forbidRequesterApproval: z.boolean(),
+  }),
+  triggers: z.strictObject({
+    employeeTerminated: z.strictObject({
+      reassignToManager: z.boolean(),
+      users: z.array(z.enum(['deactivateKeys', 'revokeSessions'])),
+      roles: z.array(z.enum(['quarantine', 'revokeSessions'])),
+      secrets: z.array(z.enum(['rotate'])),
+    }),
+    credentialExposed: z.strictObject({
+      /** Contain before approval; the approval is asked after the fact. */
+      containFirst: z.boolean(),
+      rollbackOnReject: z.boolean(),
+    }),
+    reconcile: z.strictObject({
+      deactivateUnusedKeys: z.boolean(),
+      rotateAgedSecretKeys: z.boolean(),
+      escalateUnowned: z.boolean(),
+    }),
+  }),
+  failureHandling: z.strictObject({
+    /** Unverified revocation: keep the verified ones and escalate. */
+    revocation: z.enum(['escalate', 'rollback']),
+    /** Unverified rotation: all or nothing. */
+    rotation: z.enum(['escalate', 'rollback']),
+    /** How long verify polls the target (IAM propagation) before VERIFY_TIMEOUT. */
+    verifyTimeoutSeconds: positiveInt.max(840),
+  }),
+  apply: z.strictObject({ maxConcurrency: positiveInt.max(40) }),
+  routes: z.strictObject({
+    platform: email,
+    'iam-team': email,
+    security: email,
+    /** The NHI's owner is notified directly; this is where ownerless escalations go. */
+    owner: email,
+  }),
+  exemptions: z.array(exemption),
+});
+
+export type GovernancePolicy = z.infer<typeof policySchema>;
+export type Exemption = z.infer<typeof exemption>;
+
+/** Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID with every issue. */
+export function parsePolicy(text: string): GovernancePolicy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new AppError('POLICY_INVALID', `policy is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = policySchema.safeParse(raw);
+  if (!parsed.success) throw new AppError('POLICY_INVALID', `policy is invalid: ${formatIssues(parsed.error)}`);
+  const { groups, group } = parsed.data.approval;
+  if (!groups[group]) throw new AppError('POLICY_INVALID', `policy is invalid: approval.group "${group}" is not defined in approval.groups`);
+  return parsed.data;
+}
+
+/** The policy version: sha256 of the policy's canonical JSON. */
+export function policyVersion(policy: GovernancePolicy): string {
+  return contentHash(policy);
+}
+
+export function activeExemption(policy: GovernancePolicy, nhi: { name: string; arn: string }, now: Date): Exemption | null {
+  return (
+    policy.exemptions.find(
+      (e) => (e.nhi === nhi.name || e.nhi === nhi.arn) && Date.parse(e.expiresAt) > now.getTime(),
+    ) ?? null
+  );
+}
+
+export function approversOf(policy: GovernancePolicy): readonly string[] {
+  return policy.approval.groups[policy.approval.group] ?? [];
+}

@@ -1,0 +1,78 @@
+/** The one taxonomy of reason codes (CONTRACT.md). Each code is also an ASL error name. */
+export type ReasonCategory = 'transient' | 'drift' | 'misconfiguration' | 'governance' | 'suspected-compromise';
+export type OwnerRoute = 'platform' | 'iam-team' | 'security' | 'owner' | null;
+
+export interface ReasonCodeInfo {
+  readonly category: ReasonCategory;
+  /** true: retried with backoff; 'bounded': polled until a deadline; 're-plan-once': PLAN_STALE. */
+  readonly retryable: boolean | 'bounded' | 're-plan-once' | null;
+  readonly route: OwnerRoute;
+  /** Pages the on-call owner instead of a ticket. */
+  readonly page?: boolean;
+}
+
+export const REASON_CODES = {
+  THROTTLED: { category: 'transient', retryable: true, route: null },
+  TARGET_UNAVAILABLE: { category: 'transient', retryable: true, route: null },
+  VERIFY_PENDING: { category: 'transient', retryable: 'bounded', route: null },
+  VERIFY_TIMEOUT: { category: 'drift', retryable: false, route: 'platform' },
+  WRITE_NOT_APPLIED: { category: 'drift', retryable: false, route: 'platform' },
+  PLAN_STALE: { category: 'drift', retryable: 're-plan-once', route: 'iam-team' },
+  TARGET_NOT_FOUND: { category: 'drift', retryable: false, route: 'iam-team' },
+  CONNECTOR_ACCESS_DENIED: { category: 'misconfiguration', retryable: false, route: 'iam-team' },
+  INPUT_INVALID: { category: 'misconfiguration', retryable: false, route: 'platform' },
+  OWNER_UNKNOWN: { category: 'governance', retryable: false, route: 'security' },
+  APPROVAL_REJECTED: { category: 'governance', retryable: false, route: 'owner' },
+  APPROVAL_TIMEOUT: { category: 'governance', retryable: false, route: 'security' },
+  APPROVER_NOT_AUTHORIZED: { category: 'governance', retryable: false, route: 'security' },
+  SELF_APPROVAL_FORBIDDEN: { category: 'governance', retryable: false, route: 'security' },
+  EXEMPTED: { category: 'governance', retryable: false, route: 'owner' },
+  POLICY_INVALID: { category: 'governance', retryable: false, route: 'security' },
+  KEY_UNUSED: { category: 'drift', retryable: null, route: 'owner' },
+  KEY_AGE_EXCEEDED: { category: 'drift', retryable: null, route: 'owner' },
+  SECRET_ROTATION_OVERDUE: { category: 'drift', retryable: null, route: 'owner' },
+  EXCESSIVE_PRIVILEGE: { category: 'drift', retryable: null, route: 'owner' },
+  // Extensions of the contract's table: findings for the HR triggers.
+  OWNER_TERMINATED: { category: 'governance', retryable: null, route: 'security' },
+  OWNER_CHANGED: { category: 'governance', retryable: null, route: 'owner' },
+  CREDENTIAL_EXPOSED: { category: 'suspected-compromise', retryable: null, route: 'security' },
+  ROLLBACK_FAILED: { category: 'drift', retryable: false, route: 'security', page: true },
+} as const satisfies Record<string, ReasonCodeInfo>;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+export const REASON_CODE_NAMES = Object.keys(REASON_CODES) as ReasonCode[];
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REASON_CODES, value);
+}
+
+/** Codes the workflow retries with exponential backoff and jitter. */
+export const TRANSIENT_CODES: readonly ReasonCode[] = REASON_CODE_NAMES.filter(
+  (code) => REASON_CODES[code].retryable === true,
+);
+
+/**
+ * The one error family. `name` is the reason code, so a Lambda that throws it fails with
+ * that error name and the ASL's Retry/Catch can match on it.
+ */
+export class AppError extends Error {
+  readonly reasonCode: ReasonCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(reasonCode: ReasonCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = reasonCode;
+    this.reasonCode = reasonCode;
+    this.details = options?.details;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** A short message for an unknown thrown value, without dumping objects into logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

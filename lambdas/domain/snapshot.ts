@@ -1,0 +1,94 @@
+/** Live state of the governed estate (tag nhi-governed=true), as read in bulk. Pure data. */
+export type Tags = Readonly<Record<string, string>>;
+
+export interface AccessKeySnapshot {
+  readonly accessKeyId: string;
+  readonly userName: string;
+  readonly status: 'Active' | 'Inactive';
+  readonly createdAt: string;
+  /** null: never used. */
+  readonly lastUsedAt: string | null;
+}
+
+export interface InlinePolicySnapshot {
+  readonly name: string;
+  /** The policy document as JSON (kept so the inverse can re-put it). */
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+export interface AttachedPolicySnapshot {
+  readonly policyArn: string;
+  readonly policyName: string;
+}
+
+export interface UserSnapshot {
+  readonly type: 'user';
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Tags;
+  readonly accessKeys: readonly AccessKeySnapshot[];
+  readonly attachedPolicies: readonly AttachedPolicySnapshot[];
+  readonly inlinePolicies: readonly InlinePolicySnapshot[];
+  readonly groups: readonly string[];
+}
+
+export interface RoleSnapshot {
+  readonly type: 'role';
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Tags;
+  readonly attachedPolicies: readonly AttachedPolicySnapshot[];
+  readonly inlinePolicies: readonly InlinePolicySnapshot[];
+}
+
+export interface SecretSnapshot {
+  readonly type: 'secret';
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Tags;
+  /** VersionId that carries the AWSCURRENT stage, if any. */
+  readonly currentVersionId: string | null;
+  readonly lastRotatedAt: string | null;
+  readonly lastChangedAt: string | null;
+  readonly createdAt: string | null;
+}
+
+export type NhiSnapshot = UserSnapshot | RoleSnapshot | SecretSnapshot;
+
+export interface Snapshot {
+  readonly takenAt: string;
+  readonly users: readonly UserSnapshot[];
+  readonly roles: readonly RoleSnapshot[];
+  readonly secrets: readonly SecretSnapshot[];
+}
+
+export const GOVERNED_TAG = 'nhi-governed';
+export const OWNER_TAG = 'owner';
+export const ENV_TAG = 'env';
+export const SECRET_KIND_TAG = 'nhigov:kind';
+export const SECRET_USER_TAG = 'nhigov:user';
+export const SECRET_KIND_ACCESS_KEY = 'iam-access-key';
+
+export function isGoverned(nhi: { tags: Tags }): boolean {
+  return nhi.tags[GOVERNED_TAG] === 'true';
+}
+
+export function ownerOf(nhi: { tags: Tags }): string | null {
+  const owner = nhi.tags[OWNER_TAG];
+  return owner ? owner.trim().toLowerCase() : null;
+}
+
+export function isProd(nhi: { tags: Tags }): boolean {
+  return nhi.tags[ENV_TAG] === 'prod';
+}
+
+export function allNhis(snapshot: Snapshot): NhiSnapshot[] {
+  return [...snapshot.users, ...snapshot.roles, ...snapshot.secrets];
+}
+
+/** Finds an NHI by name or ARN. More than one match (a user and a role of one name) is ambiguous. */
+export function findNhi(snapshot: Snapshot, ref: string): { match: NhiSnapshot | null; ambiguous: boolean } {
+  const matches = allNhis(snapshot).filter((nhi) => nhi.arn === ref || nhi.name === ref);
+  if (matches.length > 1) return { match: null, ambiguous: true };
+  return { match: matches[0] ?? null, ambiguous: false };
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { isReasonCode, REASON_CODES, type ReasonCode } from '../domain/reasons.js';
+import { TERMINAL_STATUSES, type TerminalStatus } from '../domain/status.js';
+import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+
+const inputSchema = z.object({
+  changeId: z.string().min(1),
+  status: z.enum(TERMINAL_STATUSES),
+  reasonCodes: z.array(z.string()).default([]),
+  /** A Catch's error ({Error, Cause}) when the workflow ends FAILED. */
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+
+/** Records the one terminal status of a change, with the reason codes that led there. */
+export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<{ changeId: string; status: TerminalStatus; reasonCodes: ReasonCode[] }> {
+  const { changeId, status } = input;
+  const change = await rt.changes.get(changeId);
+  const codes = new Set<ReasonCode>([...(change?.reasonCodes ?? []), ...input.reasonCodes.filter(isReasonCode)]);
+  if (input.error) codes.add(isReasonCode(input.error.Error) ? input.error.Error : 'TARGET_UNAVAILABLE');
+  const reasonCodes = [...codes];
+  const policyVersion = change?.policyVersion ?? 'none';
+  const failure: Record<string, string> = input.error ? { error: input.error.Error, cause: causeMessage(input.error.Cause) } : {};
+  if (status === 'ESCALATED') {
+    const routes = [...new Set(reasonCodes.map((code) => REASON_CODES[code].route).filter((r) => r !== null))];
+    await rt.evidence.append({ changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes } });
+  }
+  await rt.evidence.append({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
+  if (change) await rt.changes.update(changeId, { status, reasonCodes });
+  rt.logger.info('change completed', { changeId, status, reasonCodes });
+  return { changeId, status, reasonCodes };
+}
+
+/** Lambda errors arrive as a JSON Cause ({errorType, errorMessage}); keep only the message. */
+function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+export const handler = async (input: unknown) => completeCore(runtime(), parseInput(inputSchema, input, 'complete'));

@@ -1,0 +1,86 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { createConnectorContext } from '../connectors/clients.js';
+import type { ConnectorContext } from '../connectors/types.js';
+import { formatIssues } from '../domain/events.js';
+import type { SignedPolicy } from '../domain/policy-signature.js';
+import { AppError } from '../domain/reasons.js';
+import { ChangeStore } from '../stores/change-store.js';
+import { createDocumentClient } from '../stores/dynamo.js';
+import { EvidenceStore } from '../stores/evidence-store.js';
+import { PlanStore } from '../stores/plan-store.js';
+import { PolicyStore } from '../stores/policy-store.js';
+import type { Plan } from '../domain/plan-model.js';
+
+const envSchema = z.object({
+  NHIGOV_TABLE_EVIDENCE: z.string().min(1),
+  NHIGOV_TABLE_CHANGES: z.string().min(1),
+  NHIGOV_TABLE_PLANS: z.string().min(1),
+  NHIGOV_TABLE_POLICIES: z.string().min(1),
+  NHIGOV_TABLE_APPROVALS: z.string().min(1).optional(),
+  /** PEM of the Ed25519 key policies must be signed with. */
+  NHIGOV_POLICY_PUBLIC_KEY: z.string().min(1),
+  /** The name this runtime reports its policy version under (lag detection). */
+  NHIGOV_RUNTIME_NAME: z.string().min(1).default('lambda'),
+  NHIGOV_CHANGE_STATE_MACHINE_ARN: z.string().optional(),
+});
+export type RuntimeEnv = z.infer<typeof envSchema>;
+
+export interface Runtime {
+  readonly env: RuntimeEnv;
+  readonly logger: Logger;
+  readonly evidence: EvidenceStore;
+  readonly changes: ChangeStore;
+  readonly plans: PlanStore;
+  readonly policies: PolicyStore;
+  readonly connectors: ConnectorContext;
+  /** The active policy, verified against the trusted key; fails closed with POLICY_INVALID. */
+  loadPolicy(): Promise<SignedPolicy>;
+  /** Plans are immutable: cached by hash. */
+  loadPlan(planHash: string): Promise<Plan>;
+}
+
+let cached: Runtime | undefined;
+
+/** One runtime per process (Lambda cold start, or the local gateway). */
+export function runtime(): Runtime {
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `handler configuration is incomplete: ${formatIssues(parsed.error)}`);
+  const env = parsed.data;
+  const db = createDocumentClient();
+  const policies = new PolicyStore(db, env.NHIGOV_TABLE_POLICIES);
+  const plans = new PlanStore(db, env.NHIGOV_TABLE_PLANS);
+  const planCache = new Map<string, Plan>();
+  cached = {
+    env,
+    logger: new Logger({ serviceName: 'nhi-governor' }),
+    evidence: new EvidenceStore(db, env.NHIGOV_TABLE_EVIDENCE),
+    changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES),
+    plans,
+    policies,
+    connectors: createConnectorContext(),
+    async loadPolicy() {
+      const signed = await policies.loadVerified(env.NHIGOV_POLICY_PUBLIC_KEY);
+      await policies.recordRuntime(env.NHIGOV_RUNTIME_NAME, signed.version, new Date().toISOString());
+      return signed;
+    },
+    async loadPlan(planHash) {
+      const hit = planCache.get(planHash);
+      if (hit) return hit;
+      const plan = await plans.get(planHash);
+      planCache.set(planHash, plan);
+      return plan;
+    },
+  };
+  return cached;
+}
+
+/** Parses a handler's input; bad input is INPUT_INVALID (a misconfigured workflow, not a retry). */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, handler: string): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `${handler}: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export const AUTOMATION_ACTOR = 'nhigov:automation';

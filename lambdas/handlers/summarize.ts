@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { decideOutcome, type Outcome } from '../domain/outcome.js';
+import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+
+const inputSchema = z.object({
+  changeId: z.string().min(1),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  results: z.array(z.object({ actionId: z.string(), status: z.enum(['VERIFIED', 'FAILED']), error: z.string().optional() })),
+});
+
+export async function summarizeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<Outcome> {
+  const plan = await rt.loadPlan(input.planHash);
+  const { policy } = await rt.loadPolicy();
+  const outcome = decideOutcome(plan, input.results, policy);
+  if (outcome.reasonCodes.length > 0) await rt.changes.update(input.changeId, { reasonCodes: outcome.reasonCodes });
+  if (outcome.next === 'ROLLBACK') {
+    await rt.evidence.append({ changeId: input.changeId, type: 'ROLLBACK_STARTED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, ...(outcome.reasonCodes[0] ? { reasonCode: outcome.reasonCodes[0] } : {}), data: { actions: outcome.rollbackActionIds, reasonCodes: outcome.reasonCodes } });
+    await rt.changes.update(input.changeId, { status: 'ROLLING_BACK' });
+  }
+  return outcome;
+}
+
+export const handler = async (input: unknown) => summarizeCore(runtime(), parseInput(inputSchema, input, 'summarize'));

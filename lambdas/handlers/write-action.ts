@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AppError, isAppError } from '../domain/reasons.js';
+import { resolveAction } from './action-context.js';
+import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+
+const inputSchema = z.object({
+  changeId: z.string().min(1),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  actionId: z.string().min(1),
+  /** write: first time; rewrite: once more after the write did not show; inverse: undo it. */
+  mode: z.enum(['write', 'rewrite', 'inverse']).default('write'),
+});
+
+export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<{ written: true; attempt: number }> {
+  const { changeId, planHash, actionId, mode } = input;
+  const { plan, action, connector, params, before } = await resolveAction(rt, planHash, actionId, mode);
+  const change = await rt.changes.get(changeId);
+  const attempt = (change?.actions?.[actionId]?.attempts ?? 0) + 1;
+  const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
+  await rt.changes.recordAction(changeId, actionId, { status: 'PLANNED', attempts: attempt });
+  await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey } });
+  try {
+    await connector.write(rt.connectors, params, before);
+  } catch (error) {
+    const failure = isAppError(error) ? error : new AppError(connector.classify(error), `${connector.description} (${connector.label(params)}): ${String(error)}`, { cause: error });
+    await rt.evidence.append({ ...common, type: 'WRITE_FAILED', reasonCode: failure.reasonCode, data: { attempt, message: failure.message } });
+    await rt.changes.recordAction(changeId, actionId, { status: 'FAILED', attempts: attempt, reasonCode: mode === 'inverse' ? 'ROLLBACK_FAILED' : failure.reasonCode });
+    rt.logger.warn('write failed', { changeId, actionId, reasonCode: failure.reasonCode, attempt });
+    throw failure;
+  }
+  await rt.evidence.append({ ...common, type: 'WRITTEN', data: { attempt } });
+  await rt.changes.recordAction(changeId, actionId, { status: 'WRITTEN', attempts: attempt });
+  return { written: true, attempt };
+}
+
+export const handler = async (input: unknown) => writeCore(runtime(), parseInput(inputSchema, input, 'write-action'));

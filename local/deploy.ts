@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateTableCommand, UpdateTimeToLiveCommand, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { EVENT_RULES, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
+import { PROJECT_ROOT } from './build.js';
+import { LOCAL_ACCOUNT_ID, type AwsClients } from './aws-clients.js';
+
+export interface LocalDeployment {
+  readonly prefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly tables: Record<string, string>;
+  readonly stateMachines: Record<string, string>;
+  readonly functions: Record<string, string>;
+  readonly queues: { readonly events: string; readonly eventsDlq: string };
+  readonly eventRules: string[];
+}
+
+export function functionArn(region: string, prefix: string, name: string): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${physicalName(prefix, name)}`;
+}
+
+/** Replaces `${Name}` in an ASL text, and refuses to leave one unresolved. */
+export function substituteDefinition(asl: string, substitutions: Readonly<Record<string, string>>): string {
+  const resolved = asl.replace(/\$\{(\w+)\}/g, (whole, key: string) => substitutions[key] ?? whole);
+  const missing = /\$\{(\w+)\}/.exec(resolved);
+  if (missing) throw new Error(`ASL substitution \${${missing[1]}} has no value`);
+  return resolved;
+}
+
+/** Enables moto's Step Functions interpreter; must precede CreateStateMachine. */
+export async function enableStepFunctionsInterpreter(motoEndpoint: string): Promise<void> {
+  const reply = await fetch(`${motoEndpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+  });
+  if (!reply.ok) throw new Error(`moto refused the Step Functions config (${reply.status})`);
+}
+
+/** Deploys, into moto, what the CDK stack declares, from the same definitions (infra/resources.ts). */
+export async function deployLocalStack(clients: AwsClients, prefix: string, region: string): Promise<LocalDeployment> {
+  const tables: Record<string, string> = {};
+  for (const table of TABLES) {
+    tables[table.id] = physicalName(prefix, table.id);
+    await createTable(clients, tables[table.id] as string, table);
+  }
+  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: physicalName(prefix, 'events-dlq') }));
+  const dlqArn = await queueArn(clients, dlq.QueueUrl ?? '');
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: physicalName(prefix, 'events'),
+      Attributes: { VisibilityTimeout: '60', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
+    }),
+  );
+  const eventsQueueArn = await queueArn(clients, queue.QueueUrl ?? '');
+  const eventRules: string[] = [];
+  for (const rule of EVENT_RULES) {
+    const name = physicalName(prefix, rule.id);
+    await clients.events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(rule.pattern), State: 'ENABLED' }));
+    await clients.events.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'ingest-queue', Arn: eventsQueueArn }] }));
+    eventRules.push(name);
+  }
+  const functions = Object.fromEntries(FUNCTIONS.map((fn) => [fn.name, functionArn(region, prefix, fn.name)]));
+  const stateMachines: Record<string, string> = {};
+  for (const machine of STATE_MACHINES) {
+    const asl = readFileSync(path.join(PROJECT_ROOT, machine.file), 'utf8');
+    const substitutions = Object.fromEntries(
+      Object.entries(machine.functionSubstitutions).map(([key, fn]) => [key, functions[fn] ?? `missing-function-${fn}`]),
+    );
+    const out = await clients.sfn.send(
+      new CreateStateMachineCommand({
+        name: physicalName(prefix, machine.id),
+        definition: substituteDefinition(asl, substitutions),
+        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${prefix}-state-machine`,
+      }),
+    );
+    stateMachines[machine.id] = out.stateMachineArn ?? '';
+  }
+  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '' }, eventRules };
+}
+
+/** The environment the handlers read, for the gateway that hosts them. */
+export function handlerEnvironment(deployment: LocalDeployment): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const table of TABLES) env[tableEnvName(table.id)] = deployment.tables[table.id] ?? '';
+  if (deployment.stateMachines.change) env.NHIGOV_CHANGE_STATE_MACHINE_ARN = deployment.stateMachines.change;
+  return env;
+}
+
+/** The first Step Functions execution takes 1-2 s in moto: pay it at startup. */
+export async function warmUpStepFunctions(clients: AwsClients, prefix: string): Promise<number> {
+  const started = Date.now();
+  const machine = await clients.sfn.send(
+    new CreateStateMachineCommand({
+      name: physicalName(prefix, 'warmup'),
+      definition: JSON.stringify({ StartAt: 'Ready', States: { Ready: { Type: 'Pass', Result: { ready: true }, End: true } } }),
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${prefix}-state-machine`,
+    }),
+  );
+  const execution = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name: 'warmup', input: '{}' }));
+  for (let i = 0; i < 100; i += 1) {
+    const status = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+    if (status.status !== 'RUNNING') {
+      if (status.status !== 'SUCCEEDED') throw new Error(`the Step Functions warm-up ended ${status.status}`);
+      return Date.now() - started;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the Step Functions warm-up did not finish');
+}
+
+async function createTable(clients: AwsClients, tableName: string, table: TableDefinition): Promise<void> {
+  const attributes = new Map<string, 'S' | 'N'>();
+  const note = (key: { name: string; type: 'S' | 'N' } | undefined) => key && attributes.set(key.name, key.type);
+  note(table.partitionKey);
+  note(table.sortKey);
+  table.indexes.forEach((index) => {
+    note(index.partitionKey);
+    note(index.sortKey);
+  });
+  const keySchema = (pk: { name: string }, sk?: { name: string }) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  await clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]): AttributeDefinition => ({ AttributeName, AttributeType })),
+      KeySchema: keySchema(table.partitionKey, table.sortKey),
+      ...(table.indexes.length > 0
+        ? { GlobalSecondaryIndexes: table.indexes.map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: 'ALL' as const } })) }
+        : {}),
+    }),
+  );
+  if (table.timeToLiveAttribute) {
+    await clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: table.timeToLiveAttribute } }));
+  }
+}
+
+async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> {
+  const out = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return out.Attributes?.QueueArn ?? '';
+}

@@ -1,0 +1,17 @@
+import path from 'node:path';
+
+export interface LocalSettings {
+  /** The gateway port; moto listens on port + 1. */
+  readonly port: number;
+  readonly stateDir: string;
+  readonly region: string;
+}
+
+/** NHIGOV_PORT (default 4566), NHIGOV_STATE_DIR (default .nhigov/ in the working dir), AWS_REGION. */
+export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const port = Number(env.NHIGOV_PORT ?? '4566');
+  if (!Number.isInteger(port) || port < 1024 || port > 65534) throw new RangeError(`NHIGOV_PORT must be a port between 1024 and 65534, not "${env.NHIGOV_PORT}"`);
+  return { port, stateDir: path.resolve(env.NHIGOV_STATE_DIR ?? '.nhigov'), region: env.AWS_REGION ?? 'us-east-1' };
+}
+
+export const stateFile = (settings: LocalSettings, name: 'stack.json' | 'error.txt' | 'gateway.log' | 'moto.log' | 'policy') => path.join(settings.stateDir, name);

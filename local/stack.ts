@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { FUNCTIONS, physicalName, DEFAULT_PREFIX } from '../infra/resources.js';
+import { signPolicy } from '../lambdas/domain/policy-signature.js';
+import { createDocumentClient } from '../lambdas/stores/dynamo.js';
+import { PolicyStore } from '../lambdas/stores/policy-store.js';
+import { awsClients, LOCAL_ACCOUNT_ID } from './aws-clients.js';
+import { buildHandlers, PROJECT_ROOT } from './build.js';
+import { deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type LocalDeployment } from './deploy.js';
+import { EventPoller } from './event-poller.js';
+import { Gateway } from './gateway/server.js';
+import { LambdaHost } from './gateway/lambda-host.js';
+import { assertMotoInstalled, EnvironmentError, startMoto, waitForMoto } from './moto-process.js';
+import { ensureKeyPair } from './policy-keys.js';
+import { stateFile, type LocalSettings } from './settings.js';
+
+export interface StackOutputs extends LocalDeployment {
+  readonly endpoint: string;
+  readonly consoleUrl: string;
+  readonly port: number;
+  readonly stateDir: string;
+  readonly pids: { readonly server: number; readonly moto: number };
+  readonly startedAt: string;
+  readonly versions: { readonly moto: string; readonly node: string };
+  readonly policy: { readonly version: string; readonly publicKeyPath: string };
+  readonly timings: { readonly readyMs: number; readonly warmUpMs: number };
+}
+
+export interface RunningStack {
+  readonly outputs: StackOutputs;
+  readonly gateway: Gateway;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_POLICY_FILE = path.join(PROJECT_ROOT, 'policy', 'default-policy.yaml');
+export const LOCAL_POLICY_ACTIVATOR = 'local-stack@nhigov.local';
+
+/** Fails at once, with a clear message, when the port is taken (never a hang). */
+export async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new EnvironmentError(error.code === 'EADDRINUSE' ? `port ${port} is already in use (set NHIGOV_PORT to another port; moto uses NHIGOV_PORT+1)` : `port ${port}: ${error.message}`)),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+export function readStackOutputs(settings: LocalSettings): StackOutputs | null {
+  const file = stateFile(settings, 'stack.json');
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, 'utf8')) as StackOutputs;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts moto, the gateway and the event poller, deploys the stack, activates the default
+ * policy and warms Step Functions up. Runs in this process; `local up --detach` runs it in a
+ * detached child.
+ */
+export async function startLocalStack(settings: LocalSettings, options: { seed: (outputs: StackOutputs) => Promise<void>; log: (line: string) => void }): Promise<RunningStack> {
+  const started = Date.now();
+  mkdirSync(settings.stateDir, { recursive: true });
+  const previous = readStackOutputs(settings);
+  if (previous && isAlive(previous.pids.server)) throw new EnvironmentError(`a local stack is already running from ${settings.stateDir} on port ${previous.port} (nhigov local down)`);
+  rmSync(stateFile(settings, 'stack.json'), { force: true });
+  rmSync(stateFile(settings, 'error.txt'), { force: true });
+  const motoVersion = assertMotoInstalled();
+  const motoPort = settings.port + 1;
+  await assertPortFree(settings.port);
+  await assertPortFree(motoPort);
+  await buildHandlers();
+
+  const moto = startMoto({ gatewayPort: settings.port, motoPort, logFile: stateFile(settings, 'moto.log'), detached: false });
+  let gateway: Gateway | undefined;
+  let poller: EventPoller | undefined;
+  const stop = async () => {
+    await poller?.stop();
+    await gateway?.close();
+    await stopChild(moto);
+  };
+  try {
+    await waitForMoto(motoPort, moto);
+    const motoEndpoint = `http://127.0.0.1:${motoPort}`;
+    const endpoint = `http://127.0.0.1:${settings.port}`;
+    await enableStepFunctionsInterpreter(motoEndpoint);
+    const direct = awsClients(motoEndpoint, settings.region);
+    const prefix = DEFAULT_PREFIX;
+    const deployment = await deployLocalStack(direct, prefix, settings.region);
+
+    const keys = ensureKeyPair(path.join(settings.stateDir, 'policy'));
+    const policyText = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
+    const signature = signPolicy(policyText, keys.privateKeyPem);
+    const policyStore = new PolicyStore(createDocumentClient(direct.dynamodb), deployment.tables.policies ?? '');
+    await policyStore.activate({ version: signature.version, policyText, signatureText: JSON.stringify(signature), activatedBy: LOCAL_POLICY_ACTIVATOR, activatedAt: new Date().toISOString() });
+
+    Object.assign(process.env, handlerEnvironment(deployment), {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: settings.region,
+      AWS_DEFAULT_REGION: settings.region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      NHIGOV_POLICY_PUBLIC_KEY: keys.publicKeyPem,
+      NHIGOV_RUNTIME_NAME: `local-gateway:${settings.port}`,
+      POWERTOOLS_SERVICE_NAME: 'nhi-governor',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    const lambdas = new LambdaHost(
+      new Map(FUNCTIONS.map((fn) => [physicalName(prefix, fn.name), { bundle: `${fn.name}.mjs`, timeoutSeconds: fn.timeoutSeconds }])),
+      settings.region,
+      LOCAL_ACCOUNT_ID,
+    );
+    gateway = new Gateway({ port: settings.port, motoPort, lambdas });
+    await gateway.listen();
+    const warmUpMs = await warmUpStepFunctions(direct, prefix);
+    const eventsQueueArn = `arn:aws:sqs:${settings.region}:${LOCAL_ACCOUNT_ID}:${physicalName(prefix, 'events')}`;
+    poller = new EventPoller(direct.sqs, deployment.queues.events, eventsQueueArn, lambdas, physicalName(prefix, 'ingest'), (error) => options.log(`event poller: ${String(error)}`));
+    poller.start();
+
+    const outputs: StackOutputs = {
+      ...deployment,
+      endpoint,
+      consoleUrl: `${endpoint}/console/`,
+      port: settings.port,
+      stateDir: settings.stateDir,
+      pids: { server: process.pid, moto: moto.pid ?? -1 },
+      startedAt: new Date().toISOString(),
+      versions: { moto: motoVersion, node: process.version },
+      policy: { version: signature.version, publicKeyPath: path.join(settings.stateDir, 'policy.pub') },
+      timings: { readyMs: Date.now() - started, warmUpMs },
+    };
+    await options.seed(outputs);
+    writeFileSync(stateFile(settings, 'stack.json'), JSON.stringify(outputs, null, 2));
+    return {
+      outputs,
+      gateway,
+      async stop() {
+        await stop();
+        rmSync(stateFile(settings, 'stack.json'), { force: true });
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}

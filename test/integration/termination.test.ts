@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
+
+interface ShowDoc {
+  changeId: string;
+  status: string;
+  actions: Array<{ actionId: string; kind: string; target: { type: string; id: string }; status: string; attempts: number; observed: Record<string, unknown> | null }>;
+  evidence: Array<{ type: string; seq: number; hash: string; prevHash: string; policyVersion: string }>;
+}
+
+describe('foundation slice: Employee Terminated on a non-prod user', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack?.stop());
+
+  it('plans the exact key ids, deactivates both keys, verifies by reading IAM back, records evidence', async () => {
+    const owner = ownerEmail();
+    const user = await createGovernedUser(stack.direct, { owner, env: 'dev', keys: 2 });
+    const started = stack.json<{ changeId: string; executionArn: string }>(['event', eventFile(stack.stateDir, terminationEvent(owner))]);
+    expect(started.changeId).toMatch(/^chg-[0-9a-f]{24}$/);
+    expect(started.executionArn).toContain(started.changeId);
+
+    const done = stack.json<ShowDoc>(['wait', started.changeId, '--timeout', '90']);
+    expect(done.status).toBe('VERIFIED');
+    const keyActions = done.actions.filter((a) => a.kind === 'iam.deactivateAccessKey');
+    expect(keyActions.map((a) => a.target.id).sort()).toEqual([...user.keyIds].sort());
+    expect(keyActions.every((a) => a.status === 'VERIFIED' && a.observed?.status === 'Inactive')).toBe(true);
+    expect(done.actions.find((a) => a.kind === 'iam.putSessionRevocationDeny')?.status).toBe('VERIFIED');
+
+    // Judged by reading IAM back, independently of the workflow.
+    expect(Object.values(await keyStatuses(stack.direct, user.userName))).toEqual(['Inactive', 'Inactive']);
+    const deny = await stack.direct.iam.send(new GetUserPolicyCommand({ UserName: user.userName, PolicyName: 'nhigov-revoke-older-sessions' }));
+    expect(decodeURIComponent(deny.PolicyDocument ?? '')).toContain('aws:TokenIssueTime');
+
+    const types = done.evidence.map((e) => e.type);
+    expect(types[0]).toBe('TRIGGERED');
+    expect(types).toContain('PLANNED');
+    expect(types.filter((t) => t === 'VERIFIED')).toHaveLength(done.actions.length);
+    expect(types.at(-1)).toBe('COMPLETED');
+    expect(done.evidence.map((e) => e.seq)).toEqual(done.evidence.map((_, i) => i + 1));
+    expect(done.evidence[0]?.prevHash).toBe('0'.repeat(64));
+    done.evidence.slice(1).forEach((e, i) => expect(e.prevHash).toBe(done.evidence[i]?.hash));
+  });
+
+  it('refuses a malformed event with exit 2 and INPUT_INVALID, and starts nothing', async () => {
+    const before = stack.json<unknown[]>(['changes']).length;
+    const bad = stack.cli(['event', '-', '--json'], JSON.stringify({ source: 'hr.system', 'detail-type': 'Employee Terminated', detail: { email: 'not-an-email' } }));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('INPUT_INVALID');
+    expect(bad.stdout).toBe('');
+    const unknown = stack.cli(['event', '-'], JSON.stringify({ source: 'hr.system', 'detail-type': 'Employee Hired', detail: {} }));
+    expect(unknown.code).toBe(2);
+    const notJson = stack.cli(['event', '-'], '{nope');
+    expect(notJson.code).toBe(2);
+    expect(stack.json<unknown[]>(['changes']).length).toBe(before);
+  });
+
+  it('starts one change for a duplicate event', async () => {
+    const owner = ownerEmail();
+    await createGovernedUser(stack.direct, { owner, keys: 1 });
+    const event = terminationEvent(owner);
+    const first = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, event)]);
+    const second = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, event)]);
+    expect(second.changeId).toBe(first.changeId);
+    const done = stack.json<ShowDoc>(['wait', first.changeId, '--timeout', '90']);
+    expect(done.status).toBe('VERIFIED');
+    expect(done.evidence.filter((e) => e.type === 'TRIGGERED')).toHaveLength(1);
+    expect(stack.json<Array<{ changeId: string }>>(['changes']).filter((c) => c.changeId === first.changeId)).toHaveLength(1);
+  });
+
+  it('ends NO_CHANGES when the owner has nothing to revoke', async () => {
+    const started = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, terminationEvent(ownerEmail('nobody')))]);
+    expect(stack.json<ShowDoc>(['wait', started.changeId, '--timeout', '60']).status).toBe('NO_CHANGES');
+  });
+});

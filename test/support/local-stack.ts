@@ -1,0 +1,117 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { awsClients, type AwsClients } from '../../local/aws-clients.js';
+import { PROJECT_ROOT } from '../../local/build.js';
+
+const BIN = path.join(PROJECT_ROOT, 'cli', 'bin', 'nhigov.mjs');
+
+export interface TestStack {
+  readonly port: number;
+  readonly stateDir: string;
+  readonly endpoint: string;
+  readonly outputs: LocalUpDocument;
+  /** SDK clients pointed at the gateway (their calls are counted and can be faulted). */
+  readonly clients: AwsClients;
+  /** SDK clients pointed at moto itself: independent read-back, never faulted. */
+  readonly direct: AwsClients;
+  readonly env: NodeJS.ProcessEnv;
+  /** Runs `nhigov ARGS` against this stack. */
+  cli(args: readonly string[], input?: string): CliResult;
+  /** Runs `nhigov ARGS --json` and parses its one document; throws on a non-zero exit. */
+  json<T = unknown>(args: readonly string[], input?: string): T;
+  fault(rule: Record<string, unknown>): Promise<void>;
+  clearFaults(): Promise<void>;
+  stop(): void;
+}
+
+export interface LocalUpDocument {
+  endpoint: string;
+  consoleUrl: string;
+  stateMachines: Record<string, string>;
+  tables: Record<string, string>;
+  queues: Record<string, string>;
+  pids: { server: number; moto: number };
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A free even port P with P+1 free too (moto's). */
+export async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (port < 1024 || port > 65000) continue;
+    const nextFree = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (nextFree) return port;
+  }
+  throw new Error('no free port pair found');
+}
+
+export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: string): CliResult {
+  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8', timeout: 240_000, cwd: PROJECT_ROOT });
+  return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** Starts a detached local stack on free ports with its own state dir. */
+export async function startTestStack(options: { seed?: boolean } = {}): Promise<TestStack> {
+  const port = await freePortPair();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'nhigov-test-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NHIGOV_PORT: String(port),
+    NHIGOV_STATE_DIR: stateDir,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    NO_COLOR: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const up = runCli(env, ['local', 'up', '--detach', ...(options.seed ? [] : ['--no-seed']), '--json']);
+  if (up.code !== 0) throw new Error(`local up failed (${up.code}): ${up.stderr}`);
+  const outputs = JSON.parse(up.stdout) as LocalUpDocument;
+  const endpoint = outputs.endpoint;
+  const stack: TestStack = {
+    port,
+    stateDir,
+    endpoint,
+    outputs,
+    clients: awsClients(endpoint),
+    direct: awsClients(`http://127.0.0.1:${port + 1}`),
+    env,
+    cli: (args, input) => runCli(env, args, input),
+    json<T>(args: readonly string[], input?: string): T {
+      const result = runCli(env, [...args, '--json'], input);
+      if (result.code !== 0) throw new Error(`nhigov ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+      return JSON.parse(result.stdout) as T;
+    },
+    async fault(rule) {
+      const reply = await fetch(`${endpoint}/_nhigov/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+      if (!reply.ok) throw new Error(`fault refused: ${await reply.text()}`);
+    },
+    async clearFaults() {
+      await fetch(`${endpoint}/_nhigov/faults`, { method: 'DELETE' });
+    },
+    stop() {
+      runCli(env, ['local', 'down']);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}

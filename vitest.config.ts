@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+// In-process CDK synth leaves cdk.outXXXX folders under TMPDIR: keep them in the project.
+const tmp = path.resolve('.tmp');
+mkdirSync(tmp, { recursive: true });
+process.env.TMPDIR = tmp;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // Faults are per stack: each file starts its own stack; files run one after another.
+          fileParallelism: false,
+        },
+      },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } },
+    ],
+  },
+});
