@@ -35,6 +35,7 @@ export class EventPoller {
       try {
         await this.pollOnce();
       } catch (error) {
+        if (!this.running) return;
         this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }

@@ -85,6 +85,12 @@ async function upForeground(out: CliIo, seed: boolean): Promise<void> {
 }
 
 async function upDetached(out: CliIo, seed: boolean): Promise<void> {
+  const outputs = await startDetachedStack(seed);
+  out.result(publicOutputs(outputs), () => readyText(outputs));
+}
+
+/** Starts the stack in a detached child (its own session: Ctrl-C in this terminal does not reach it). */
+export async function startDetachedStack(seed: boolean): Promise<StackOutputs> {
   const settings = localSettings();
   mkdirSync(settings.stateDir, { recursive: true });
   const running = readStackOutputs(settings);
@@ -98,10 +104,7 @@ async function upDetached(out: CliIo, seed: boolean): Promise<void> {
   const deadline = Date.now() + DETACHED_READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const outputs = readStackOutputs(settings);
-    if (outputs && outputs.pids.server === child.pid) {
-      out.result(publicOutputs(outputs), () => readyText(outputs));
-      return;
-    }
+    if (outputs && outputs.pids.server === child.pid) return outputs;
     if (existsSync(stateFile(settings, 'error.txt'))) throw new EnvironmentError(readFileSync(stateFile(settings, 'error.txt'), 'utf8').trim());
     if (child.exitCode !== null || !isAlive(child.pid ?? -1)) throw new EnvironmentError(`the local stack exited while starting (see ${stateFile(settings, 'gateway.log')})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -109,16 +112,18 @@ async function upDetached(out: CliIo, seed: boolean): Promise<void> {
   throw new OperationFailed(`the local stack did not become ready within ${DETACHED_READY_TIMEOUT_MS / 1000}s (see ${stateFile(settings, 'gateway.log')})`);
 }
 
-/** Stops exactly the recorded pids: the server first (it stops moto), then moto if it survived. */
+/** Stops exactly the recorded pids: the server first (it stops moto itself), then moto if it survived. */
 export async function down(): Promise<{ stopped: number[] }> {
   const settings = localSettings();
   const outputs = readStackOutputs(settings);
   if (!outputs) return { stopped: [] };
   const pids = [outputs.pids.server, outputs.pids.moto].filter((pid) => pid > 0 && isAlive(pid));
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && pids.some(isAlive)) await new Promise((resolve) => setTimeout(resolve, 50));
-  for (const pid of pids.filter(isAlive)) signal(pid, 'SIGKILL');
+  for (const pid of pids) {
+    signal(pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (isAlive(pid)) signal(pid, 'SIGKILL');
+  }
   rmSync(stateFile(settings, 'stack.json'), { force: true });
   return { stopped: pids };
 }

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { parseGovernanceEvent, type GovernanceEvent } from '../../lambdas/domain/events.js';
+import { isTerminalStatus } from '../../lambdas/domain/status.js';
+import { localSettings } from '../../local/settings.js';
+import { DEMO_ESTATE } from '../../local/seed.js';
+import type { CommandRegistrar } from '../main.js';
+import { showChange } from '../lib/changes.js';
+import { stackContext, type StackContext } from '../lib/context.js';
+import { dryRunPlan } from '../lib/dry-run.js';
+import { paint, table, type CliIo } from '../lib/io.js';
+import { spinner } from '../lib/progress.js';
+import { renderPlan } from '../lib/render-plan.js';
+import { putEvent } from './event.js';
+import { down, startDetachedStack } from './local.js';
+import { renderChange } from './changes.js';
+
+export const registerDemo: CommandRegistrar = (program, io) => {
+  program
+    .command('demo')
+    .description('start the local stack, seed the demo estate, run the termination scenario, keep running until Ctrl-C')
+    .action(async () => {
+      const out = io();
+      await runDemo(out);
+      out.info(paint(out, 'dim', 'the stack keeps running; Ctrl-C stops everything it started'));
+      // Nothing else holds the event loop open: keep this process (and its signal handlers) alive.
+      setInterval(() => undefined, 1 << 30);
+      await new Promise(() => undefined);
+    });
+};
+
+function event(detailType: 'Employee Terminated', detail: Record<string, unknown>): GovernanceEvent {
+  const parsed = parseGovernanceEvent({ id: `demo-${randomUUID()}`, source: 'hr.system', 'detail-type': detailType, detail });
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.event;
+}
+
+async function runDemo(out: CliIo): Promise<void> {
+  const settings = localSettings();
+  const say = (text = '') => out.info(text);
+  say(paint(out, 'bold', 'nhi-governor demo: a change is done only when the target is seen in the new state'));
+  const starting = spinner('starting moto, the gateway and the local stack');
+  const outputs = await startDetachedStack(true);
+  starting.stop(`${paint(out, 'green', '✔')} local stack up in ${(outputs.timings.readyMs / 1000).toFixed(1)}s at ${outputs.endpoint} (state and logs in ${settings.stateDir})`);
+  const stopAll = async () => {
+    const stopped = await down();
+    say(`\nstopped the local stack (pids ${stopped.stopped.join(', ')}); its state was in memory and is gone`);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stopAll());
+  process.once('SIGTERM', () => void stopAll());
+  const ctx = stackContext();
+
+  say('');
+  say(paint(out, 'bold', 'the demo estate'));
+  say(table(['type', 'name', 'owner', 'env', 'governed'], DEMO_ESTATE.map((n) => [n.type, n.name, n.owner ?? '(none)', n.env, n.governed === false ? 'no' : 'yes'])));
+
+  say('');
+  say(paint(out, 'bold', 'scenario: dave@example.com leaves the company (HR sends "Employee Terminated")'));
+  const termination = event('Employee Terminated', { employeeId: 'E-1042', email: 'dave@example.com' });
+  say(renderPlan(out, await dryRunPlan(ctx, termination)));
+  say('');
+  await runChange(out, ctx, termination);
+
+  say('');
+  say(paint(out, 'bold', 'read back, independently of the workflow:'));
+  for (const user of DEMO_ESTATE.filter((n) => n.owner === 'dave@example.com' && n.type === 'user')) {
+    const keys = await ctx.clients.iam.send(new ListAccessKeysCommand({ UserName: user.name }));
+    say(`  ${user.name}: ${(keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId} ${k.Status}`).join(', ')}`);
+  }
+  say('');
+  say(paint(out, 'bold', 'where to look next'));
+  say(`  console        ${outputs.consoleUrl}`);
+  say(`  a change       npm run nhigov -- show <changeId>      (or: npx nhigov changes)`);
+  say(`  evidence       npx nhigov evidence <changeId> --format html > evidence.html`);
+  say(`  AWS calls      npx nhigov stats`);
+  say(`  your own event npx nhigov event my-event.json   (see README)`);
+}
+
+/** Sends the event and narrates the change step by step from its evidence until it settles. */
+async function runChange(out: CliIo, ctx: StackContext, governanceEvent: GovernanceEvent): Promise<void> {
+  const sent = Date.now();
+  const progress = spinner('sending the event to the bus');
+  const { changeId } = await putEvent(ctx, governanceEvent);
+  progress.update(`change ${changeId} running`);
+  let printed = 0;
+  for (;;) {
+    const doc = await showChange(ctx, changeId);
+    if (doc) {
+      for (const e of doc.evidence.slice(printed)) {
+        progress.stop();
+        out.info(`  ${paint(out, 'dim', e.at.slice(11, 23))} ${e.type.padEnd(18)} ${[e.actionId, e.nhi, e.reasonCode].filter(Boolean).join(' ')}`);
+      }
+      printed = doc.evidence.length;
+      if (isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL') {
+        progress.stop();
+        out.info('');
+        out.info(renderChange(out, doc));
+        out.info(`event → ${doc.status} in ${((Date.now() - sent) / 1000).toFixed(1)}s`);
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
