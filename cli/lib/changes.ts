@@ -103,9 +103,15 @@ async function describeExecution(ctx: StackContext, changeId: string): Promise<s
   }
 }
 
-/** A status the caller can act on: terminal, or waiting for a person. */
+const EXECUTION_BROKEN = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * A status the caller can act on: terminal, waiting for a person, or an execution that died
+ * without recording a terminal status. (SUCCEEDED alone is not enough: the record may be read
+ * just before the last step's update.)
+ */
 export function isSettled(doc: ShowDocument): boolean {
-  return isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL' || (doc.executionStatus !== null && doc.executionStatus !== 'RUNNING');
+  return isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL' || (doc.executionStatus !== null && EXECUTION_BROKEN.has(doc.executionStatus));
 }
 
 export async function waitForChange(ctx: StackContext, changeId: string, timeoutMs: number, pollMs = 250): Promise<{ doc: ShowDocument | null; settled: boolean }> {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { AppError, isReasonCode, REASON_CODE_NAMES, REASON_CODES, TRANSIENT_CODES } from '../../../lambdas/domain/reasons.js';
+
+describe('reason codes', () => {
+  // The table of CONTRACT.md ("Reason codes"): extending is allowed, renaming is not.
+  const CONTRACT_CODES = [
+    'THROTTLED', 'TARGET_UNAVAILABLE', 'VERIFY_PENDING', 'VERIFY_TIMEOUT', 'WRITE_NOT_APPLIED', 'PLAN_STALE', 'TARGET_NOT_FOUND',
+    'CONNECTOR_ACCESS_DENIED', 'INPUT_INVALID', 'OWNER_UNKNOWN', 'APPROVAL_REJECTED', 'APPROVAL_TIMEOUT', 'APPROVER_NOT_AUTHORIZED',
+    'SELF_APPROVAL_FORBIDDEN', 'EXEMPTED', 'POLICY_INVALID', 'KEY_UNUSED', 'KEY_AGE_EXCEEDED', 'SECRET_ROTATION_OVERDUE',
+    'EXCESSIVE_PRIVILEGE', 'CREDENTIAL_EXPOSED', 'ROLLBACK_FAILED',
+  ];
+  it('contain every code of the contract table', () => {
+    for (const code of CONTRACT_CODES) expect(isReasonCode(code), code).toBe(true);
+  });
+  it('retry exactly the transient codes in the ASL', () => {
+    expect(TRANSIENT_CODES).toEqual(['THROTTLED', 'TARGET_UNAVAILABLE']);
+    const asl = readFileSync(new URL('../../../statemachines/change.asl.json', import.meta.url), 'utf8');
+    const retried = new Set([...asl.matchAll(/"ErrorEquals": \[([^\]]*)\], "IntervalSeconds"/g)].flatMap((m) => (m[1] as string).split(',').map((s) => s.trim().replaceAll('"', ''))));
+    expect([...retried].sort()).toEqual([...TRANSIENT_CODES].sort());
+  });
+  it('route every non-finding failure to an owner', () => {
+    for (const code of REASON_CODE_NAMES) {
+      const info = REASON_CODES[code];
+      if (info.category !== 'transient') expect(info.route, code).not.toBeNull();
+    }
+  });
+  it('AppError carries the code as its name (the ASL error name)', () => {
+    const error = new AppError('PLAN_STALE', 'moved', { cause: new Error('x') });
+    expect(error.name).toBe('PLAN_STALE');
+    expect(error.reasonCode).toBe('PLAN_STALE');
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+});
