@@ -24,6 +24,11 @@ export function stackContext(): StackContext {
   if (!outputs || !isAlive(outputs.pids.server)) {
     throw new OperationFailed(`no local stack is running for ${settings.stateDir} (start one with: nhigov local up --detach)`);
   }
+  return contextFromOutputs(outputs);
+}
+
+/** A context for a known stack (the gateway's console builds one from its own outputs). */
+export function contextFromOutputs(outputs: StackOutputs): StackContext {
   const clients = awsClients(outputs.endpoint, outputs.region);
   const db = createDocumentClient(clients.dynamodb);
   return {
