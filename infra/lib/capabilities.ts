@@ -1,0 +1,106 @@
+/**
+ * What a handler calls besides its tables and connectors (start a change, answer a callback task,
+ * send an approval email, ...): each capability is one grant plus the environment that goes with it.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { FunctionDefinition } from '../resources.js';
+import type { ApprovalChannels } from './approval-channels.js';
+import { StackDefinitionError } from './errors.js';
+import type { HandlerFunction } from './functions.js';
+import { stateMachineArn, type StateMachineId, type Workflows } from './workflows.js';
+
+export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey'] as const;
+/**
+ * - `startChange` / `startRollback`: states:StartExecution on that state machine.
+ * - `taskResponse`: states:SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat on the stack's state machines.
+ * - `sendEmail`: ses:SendEmail from the sender address only; env NHIGOV_SES_SENDER, NHIGOV_APPROVAL_BASE_URL.
+ * - `slackWebhook`: read the webhook secret; env NHIGOV_SLACK_WEBHOOK_SECRET_ARN, NHIGOV_APPROVAL_BASE_URL.
+ * - `approvalKey`: read the link-signing key; env NHIGOV_APPROVAL_HMAC_SECRET_ARN.
+ */
+export type FunctionCapability = (typeof FUNCTION_CAPABILITIES)[number];
+
+/**
+ * Until FunctionDefinition carries `uses` (proposed for infra/resources.ts), the capabilities of
+ * the functions whose role is fixed by the contract. A definition's own `uses` always wins.
+ */
+const INTERIM_USES: Readonly<Record<string, readonly FunctionCapability[]>> = {
+  ingest: ['startChange'],
+  'request-approval': ['sendEmail', 'slackWebhook', 'approvalKey'],
+  'approval-api': ['approvalKey', 'taskResponse'],
+  complete: ['sendEmail'],
+};
+
+/** The capabilities of one function: its `uses` field when present, else the interim table. */
+export function capabilitiesOf(definition: FunctionDefinition): readonly FunctionCapability[] {
+  const declared: unknown = (definition as FunctionDefinition & { readonly uses?: unknown }).uses;
+  if (declared === undefined) return INTERIM_USES[definition.name] ?? [];
+  if (!Array.isArray(declared)) throw new StackDefinitionError(`function "${definition.name}": uses must be an array of ${FUNCTION_CAPABILITIES.join(', ')}`);
+  for (const capability of declared) {
+    if (!(FUNCTION_CAPABILITIES as readonly unknown[]).includes(capability)) {
+      throw new StackDefinitionError(`function "${definition.name}": unknown capability "${String(capability)}" (known: ${FUNCTION_CAPABILITIES.join(', ')})`);
+    }
+  }
+  return declared as FunctionCapability[];
+}
+
+export interface CapabilityContext {
+  readonly prefix: string;
+  readonly workflows: Workflows;
+  readonly channels: ApprovalChannels;
+  /** The approval endpoint, when the stack has one. */
+  readonly approvalBaseUrl?: string;
+}
+
+/** Grants one function its capabilities and sets the environment they need. */
+export function applyCapabilities(handler: HandlerFunction, context: CapabilityContext): void {
+  const { fn, role, definition } = handler;
+  const stack = Stack.of(fn);
+  for (const capability of capabilitiesOf(definition)) {
+    switch (capability) {
+      case 'startChange':
+      case 'startRollback': {
+        const id: StateMachineId = capability === 'startChange' ? 'change' : 'rollback';
+        context.workflows.get(id); // throws when the definitions have no such state machine
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn(stack, context.prefix, id)] }));
+        break;
+      }
+      case 'taskResponse':
+        // By fixed name, like grantTaskResponse but without a reference to the state machine:
+        // the approval endpoint answers tasks of a state machine that invokes functions whose
+        // environment holds the endpoint's URL, which would close a dependency cycle.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+            resources: context.workflows.all().map(({ id }) => stateMachineArn(stack, context.prefix, id)),
+          }),
+        );
+        break;
+      case 'sendEmail': {
+        const { channels } = context;
+        if (!channels.sesSender) break; // ApprovalChannels warns once: no sender, no mail
+        // SES authorizes SendEmail on the sender identity, and in the sandbox on each recipient
+        // identity too; the condition pins the From address whatever the identity.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['ses:SendEmail'],
+            resources: channels.emailIdentities.map((i) => i.emailIdentityArn),
+            conditions: { StringEquals: { 'ses:FromAddress': channels.sesSender } },
+          }),
+        );
+        fn.addEnvironment('NHIGOV_SES_SENDER', channels.sesSender);
+        if (context.approvalBaseUrl) fn.addEnvironment('NHIGOV_APPROVAL_BASE_URL', context.approvalBaseUrl);
+        break;
+      }
+      case 'slackWebhook':
+        context.channels.slackWebhook.grantRead(role);
+        fn.addEnvironment('NHIGOV_SLACK_WEBHOOK_SECRET_ARN', context.channels.slackWebhook.secretArn);
+        if (context.approvalBaseUrl) fn.addEnvironment('NHIGOV_APPROVAL_BASE_URL', context.approvalBaseUrl);
+        break;
+      case 'approvalKey':
+        context.channels.linkSigningKey.grantRead(role);
+        fn.addEnvironment('NHIGOV_APPROVAL_HMAC_SECRET_ARN', context.channels.linkSigningKey.secretArn);
+        break;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The daily runs: reconciliation puts a `Reconcile Requested` event (scope all) on the bus, so
+ * it takes the same route as every other trigger; finalize starts the finalize state machine,
+ * when the definitions have one.
+ */
+import * as events from 'aws-cdk-lib/aws-events';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { EVENT_TYPES } from '../../lambdas/domain/events.js';
+
+const RECONCILE = 'Reconcile Requested';
+
+export interface SchedulesProps {
+  /** The bus the reconcile event is put on (the one the rules listen on). */
+  readonly eventBus: events.IEventBus;
+  /** Scheduler expression of the reconciliation. */
+  readonly reconcileSchedule: string;
+  /** The finalize state machine. @default - no finalize schedule */
+  readonly finalize?: sfn.IStateMachine;
+  /** Scheduler expression of the finalize run. */
+  readonly finalizeSchedule: string;
+}
+
+export class Schedules extends Construct {
+  readonly reconcile: scheduler.Schedule;
+  /** Present when the stack has a finalize state machine. */
+  readonly finalize: scheduler.Schedule | undefined;
+
+  constructor(scope: Construct, id: string, props: SchedulesProps) {
+    super(scope, id);
+    this.reconcile = new scheduler.Schedule(this, 'Reconcile', {
+      description: 'nhi-governor: daily reconciliation of the whole governed estate',
+      schedule: scheduler.ScheduleExpression.expression(props.reconcileSchedule),
+      target: new schedulerTargets.EventBridgePutEvents({
+        eventBus: props.eventBus,
+        source: EVENT_TYPES[RECONCILE].source,
+        detailType: RECONCILE,
+        // `eventId` is the producer id ingest deduplicates on (lambdas/domain/events.ts): a
+        // retried delivery of the same scheduled run starts one change, not two.
+        detail: scheduler.ScheduleTargetInput.fromObject({ scope: 'all', eventId: `reconcile-${scheduler.ContextAttribute.scheduledTime}` }),
+      }),
+    });
+    this.finalize = props.finalize
+      ? new scheduler.Schedule(this, 'Finalize', {
+          description: 'nhi-governor: daily finalize of reversible changes past their grace period',
+          schedule: scheduler.ScheduleExpression.expression(props.finalizeSchedule),
+          target: new schedulerTargets.StepFunctionsStartExecution(props.finalize, {
+            input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+          }),
+        })
+      : undefined;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The nhi-governor stack, built by iterating the shared definitions of infra/resources.ts (the
+ * ones the local stack deploys too): a table, function, state machine or rule appended there
+ * appears here on the next synth, with no second list to keep in step.
+ */
+import { CfnOutput, CfnParameter, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import {
+  EVENT_RULES,
+  FUNCTIONS,
+  physicalName,
+  STATE_MACHINES,
+  TABLES,
+  tableEnvName,
+  type FunctionDefinition,
+  type StateMachineDefinition,
+  type TableDefinition,
+} from '../resources.js';
+import { GovernanceAlarms } from './alarms.js';
+import { ApprovalChannels } from './approval-channels.js';
+import { applyCapabilities } from './capabilities.js';
+import type { DeployConfig } from './config.js';
+import { ConnectorPolicy } from './connector-policy.js';
+import { GovernanceDashboard } from './dashboard.js';
+import { EventRouting, type EventRuleDefinition } from './event-routing.js';
+import { HandlerFunctions, pascalCase } from './functions.js';
+import { GovernanceMetrics } from './metrics.js';
+import { Schedules } from './schedules.js';
+import { GovernanceTables } from './tables.js';
+import { stateMachineArn, stateMachineEnvName, Workflows } from './workflows.js';
+
+/** The function the event route delivers to; the definitions must have it. */
+export const INGEST_FUNCTION = 'ingest';
+/** The function that serves the signed-link approval API; gets a public function URL when present. */
+export const APPROVAL_API_FUNCTION = 'approval-api';
+
+/** What the stack contains. */
+export interface StackDefinitions {
+  readonly tables: readonly TableDefinition[];
+  readonly functions: readonly FunctionDefinition[];
+  readonly stateMachines: readonly StateMachineDefinition[];
+  readonly eventRules: readonly EventRuleDefinition[];
+}
+
+/** The shared definitions of infra/resources.ts. */
+export const SHARED_DEFINITIONS: StackDefinitions = { tables: TABLES, functions: FUNCTIONS, stateMachines: STATE_MACHINES, eventRules: EVENT_RULES };
+
+export interface NhiGovernorStackProps extends StackProps {
+  /** Deployment settings (CDK context). */
+  readonly config: DeployConfig;
+  /** What the stack contains. @default SHARED_DEFINITIONS */
+  readonly definitions?: StackDefinitions;
+}
+
+export class NhiGovernorStack extends Stack {
+  constructor(scope: Construct, id: string, props: NhiGovernorStackProps) {
+    super(scope, id, { description: 'nhi-governor: governs changes to non-human identities (plan, approve, write, verify, roll back, evidence)', ...props });
+    const { config } = props;
+    const { prefix } = config;
+    const definitions = props.definitions ?? SHARED_DEFINITIONS;
+    Tags.of(this).add('app', 'nhi-governor');
+
+    const policyPublicKey =
+      config.policyPublicKey ??
+      new CfnParameter(this, 'PolicyPublicKey', {
+        type: 'String',
+        description: 'PEM of the Ed25519 public key governance policies are signed with (nhigov policy keygen writes PREFIX.pub)',
+        allowedPattern: '-----BEGIN PUBLIC KEY-----[\\s\\S]+-----END PUBLIC KEY-----\\s*',
+      }).valueAsString;
+
+    const tables = new GovernanceTables(this, 'Tables', { prefix, tables: definitions.tables });
+    const connectorPolicy = new ConnectorPolicy(this, 'Connector', { groupPath: config.governedGroupPath });
+    const functions = new HandlerFunctions(this, 'Functions', {
+      prefix,
+      functions: definitions.functions,
+      tables,
+      connectorPolicy,
+      logRetention: config.logRetention,
+      environment: {
+        ...Object.fromEntries(definitions.tables.map((t) => [tableEnvName(t.id), physicalName(prefix, t.id)])),
+        ...Object.fromEntries(definitions.stateMachines.map((sm) => [stateMachineEnvName(sm.id), stateMachineArn(this, prefix, sm.id)])),
+        NHIGOV_POLICY_PUBLIC_KEY: policyPublicKey,
+      },
+    });
+    const workflows = new Workflows(this, 'Workflows', { prefix, stateMachines: definitions.stateMachines, functions, logRetention: config.logRetention });
+
+    const eventBus = events.EventBus.fromEventBusName(this, 'EventBus', config.eventBusName);
+    const ingest = functions.get(INGEST_FUNCTION);
+    const routing = new EventRouting(this, 'Events', {
+      eventBus,
+      rules: definitions.eventRules,
+      ingest: ingest.fn,
+      ingestTimeout: Duration.seconds(ingest.definition.timeoutSeconds),
+    });
+
+    const channels = new ApprovalChannels(this, 'Approvals', {
+      prefix,
+      ...(config.sesSender ? { sesSender: config.sesSender } : {}),
+      approverEmails: config.approverEmails,
+      sesSandbox: config.sesSandbox,
+      ...(config.slackWebhookSecretArn ? { slackWebhookSecretArn: config.slackWebhookSecretArn } : {}),
+    });
+    const approvalApi = functions.find(APPROVAL_API_FUNCTION);
+    // The API verifies the HMAC signature of every link itself; IAM auth would need AWS credentials in the approver's browser.
+    const approvalUrl = approvalApi?.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    for (const handler of functions.all()) {
+      applyCapabilities(handler, {
+        prefix,
+        workflows,
+        channels,
+        // The endpoint itself does not get its own URL: that would be a dependency cycle.
+        ...(approvalUrl && handler !== approvalApi ? { approvalBaseUrl: approvalUrl.url } : {}),
+      });
+    }
+
+    const finalize = workflows.find('finalize');
+    new Schedules(this, 'Schedules', {
+      eventBus,
+      reconcileSchedule: config.reconcileSchedule,
+      finalizeSchedule: config.finalizeSchedule,
+      ...(finalize ? { finalize } : {}),
+    });
+
+    const metrics = new GovernanceMetrics();
+    const alarms = new GovernanceAlarms(this, 'Alarms', {
+      metrics,
+      stateMachines: workflows.all(),
+      deadLetterQueue: routing.deadLetterQueue,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
+    const dashboardName = physicalName(prefix, 'governance');
+    new GovernanceDashboard(this, 'Dashboard', {
+      dashboardName,
+      metrics,
+      functions: functions.all().map(({ definition, fn }) => ({ name: definition.name, fn })),
+      stateMachines: workflows.all(),
+      alarms: alarms.alarms,
+    });
+
+    if (approvalUrl) new CfnOutput(this, 'ApprovalUrl', { value: approvalUrl.url, description: 'Base URL of the approval API (links in approval emails)' });
+    for (const { id: smId, stateMachine } of workflows.all()) {
+      new CfnOutput(this, `${pascalCase(smId)}StateMachineArn`, { value: stateMachine.stateMachineArn });
+    }
+    for (const { definition, table } of tables.all()) new CfnOutput(this, `${pascalCase(definition.id)}TableName`, { value: table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: config.eventBusName, description: 'Put governance events here' });
+    new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: routing.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    new CfnOutput(this, 'SlackWebhookSecretArn', { value: channels.slackWebhook.secretArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${dashboardName}`,
+    });
+  }
+}
