@@ -12,6 +12,8 @@ const THROTTLE_NAMES = new Set(['Throttling', 'ThrottlingException', 'TooManyReq
 const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidClientTokenId']);
 const NOT_FOUND_NAMES = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+/** IAM answers 409 while another write to the same entity is in flight: retrying later succeeds. */
+const BUSY_NAMES = new Set(['ConcurrentModificationException', 'ConcurrentModification', 'EntityTemporarilyUnmodifiableException', 'EntityTemporarilyUnmodifiable']);
 
 /** Default classification of AWS SDK errors into the contract's reason codes. */
 export function classifyAwsError(error: unknown): ReasonCode {
@@ -22,7 +24,7 @@ export function classifyAwsError(error: unknown): ReasonCode {
   if (THROTTLE_NAMES.has(name) || status === 429) return 'THROTTLED';
   if (ACCESS_DENIED_NAMES.has(name) || status === 403) return 'CONNECTOR_ACCESS_DENIED';
   if (NOT_FOUND_NAMES.has(name) || status === 404) return 'TARGET_NOT_FOUND';
-  if (NETWORK_CODES.has(name) || e.$fault === 'server' || (status !== undefined && status >= 500)) return 'TARGET_UNAVAILABLE';
+  if (BUSY_NAMES.has(name) || NETWORK_CODES.has(name) || e.$fault === 'server' || (status !== undefined && status >= 500)) return 'TARGET_UNAVAILABLE';
   if (status === undefined) return 'TARGET_UNAVAILABLE';
   return 'INPUT_INVALID';
 }

@@ -5,14 +5,43 @@ import type { JsonObject } from '../domain/plan-model.js';
 import type { ConnectorAction } from './types.js';
 import { deactivateAccessKey } from './iam/deactivate-access-key.js';
 import { reactivateAccessKey } from './iam/reactivate-access-key.js';
-import { deleteSessionRevocationDeny, putSessionRevocationDeny } from './iam/session-revocation.js';
+import { deleteAccessKey } from './iam/delete-access-key.js';
+import { attachQuarantinePolicy } from './iam/attach-quarantine-policy.js';
+import { detachQuarantinePolicy } from './iam/detach-quarantine-policy.js';
+import { putSessionRevocationDeny } from './iam/put-session-revocation-deny.js';
+import { deleteSessionRevocationDeny } from './iam/delete-session-revocation-deny.js';
+import { detachManagedPolicy } from './iam/detach-managed-policy.js';
+import { attachManagedPolicy } from './iam/attach-managed-policy.js';
+import { deleteInlinePolicy } from './iam/delete-inline-policy.js';
+import { putInlinePolicy } from './iam/put-inline-policy.js';
+import { removeUserFromGroup } from './iam/remove-user-from-group.js';
+import { addUserToGroup } from './iam/add-user-to-group.js';
+import { deleteLoginProfile } from './iam/delete-login-profile.js';
+import { moveOwnerTag } from './iam/move-owner-tag.js';
+import { moveSecretOwnerTag } from './secrets/move-owner-tag.js';
+import { rotateAccessKeySecret } from './secrets/rotate-access-key-secret.js';
+import { restoreAccessKeySecret } from './secrets/restore-access-key-secret.js';
 
 /** Every connector action kind. Adding one: write its module, list it here, extend its test. */
 export const CONNECTOR_ACTIONS: readonly ConnectorAction<never>[] = [
   deactivateAccessKey,
   reactivateAccessKey,
+  deleteAccessKey,
+  attachQuarantinePolicy,
+  detachQuarantinePolicy,
   putSessionRevocationDeny,
   deleteSessionRevocationDeny,
+  detachManagedPolicy,
+  attachManagedPolicy,
+  deleteInlinePolicy,
+  putInlinePolicy,
+  removeUserFromGroup,
+  addUserToGroup,
+  deleteLoginProfile,
+  moveOwnerTag,
+  moveSecretOwnerTag,
+  rotateAccessKeySecret,
+  restoreAccessKeySecret,
 ] as unknown as readonly ConnectorAction<never>[];
 
 const byKind = new Map<string, ConnectorAction>(CONNECTOR_ACTIONS.map((action) => [action.kind, action as unknown as ConnectorAction]));

@@ -6,10 +6,12 @@ import {
   type PolicyDetail,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { ListSecretsCommand, type Tag as SecretTag } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ListSecretsCommand, type Tag as SecretTag } from '@aws-sdk/client-secrets-manager';
 import {
+  holdsAccessKey,
   isGoverned,
   ownerOf,
+  SECRET_USER_TAG,
   type AccessKeySnapshot,
   type RoleSnapshot,
   type SecretSnapshot,
@@ -17,28 +19,57 @@ import {
   type UserSnapshot,
 } from '../domain/snapshot.js';
 import { classifyAwsError, connectorStep } from './errors.js';
+import { heldKeyIdOfValue } from './secrets/key-secret.js';
 import type { ConnectorContext } from './types.js';
 
-/** Which NHIs need per-identity detail (access keys): all, or those of one owner / one NHI. */
-export type SnapshotScope = { readonly all: true } | { readonly owner: string } | { readonly nhi: string };
+/** Which NHIs need per-identity detail (access keys, held keys): all, or those of one owner / one or more NHIs (name or ARN). */
+export type SnapshotScope = { readonly all: true } | { readonly owner: string } | { readonly nhi: string } | { readonly nhis: readonly string[] };
 
-export const SNAPSHOT_PERMISSIONS = ['iam:GetAccountAuthorizationDetails', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'secretsmanager:ListSecrets'] as const;
+export const SNAPSHOT_PERMISSIONS = [
+  'iam:GetAccountAuthorizationDetails',
+  'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'secretsmanager:ListSecrets',
+  'secretsmanager:GetSecretValue',
+] as const;
+
+/** Per-identity reads in flight at once: well under IAM's per-account read throttle. */
+const DETAIL_READ_CONCURRENCY = 4;
 
 /**
  * Reads the governed estate in bulk: GetAccountAuthorizationDetails (paginated) for users,
- * roles, tags and policies; ListSecrets for secrets. Only access keys have no bulk call, so they
- * are read per user, and only for users in scope: a termination costs calls per NHI the person
- * owns, not per NHI in the account.
+ * roles, tags and policies; ListSecrets for secrets and their version stages. Only access keys
+ * and the key a secret holds have no bulk call, so they are read per identity, and only in scope:
+ * a termination costs calls per NHI the person owns, not per NHI in the account.
+ *
+ * Scope is closed over key holding: a key secret in scope brings in the keys of the user it names
+ * (tag nhigov:user), and a user in scope brings in the key secrets naming it, so the planner can
+ * tell which secret holds which key. Only governed users are read: the connector role may touch
+ * nothing else (its permissions are scoped to nhi-governed=true), so a secret naming an
+ * ungoverned user is reported, not rotated.
  */
 export async function readSnapshot(ctx: ConnectorContext, scope: SnapshotScope): Promise<Snapshot> {
   const takenAt = ctx.now().toISOString();
-  const [details, secrets] = await Promise.all([readAuthorizationDetails(ctx), readSecrets(ctx)]);
+  const [details, listed] = await Promise.all([readAuthorizationDetails(ctx), readSecrets(ctx)]);
+  const named = 'nhi' in scope ? [scope.nhi] : 'nhis' in scope ? scope.nhis : [];
   const inScope = (nhi: { name: string; arn: string; tags: Record<string, string> }): boolean =>
-    'all' in scope ? true : 'owner' in scope ? ownerOf(nhi) === scope.owner : nhi.name === scope.nhi || nhi.arn === scope.nhi;
-  const users: UserSnapshot[] = [];
-  for (const user of details.users) {
-    users.push(inScope(user) ? { ...user, accessKeys: await readAccessKeys(ctx, user.name) } : user);
+    'all' in scope ? true : 'owner' in scope ? ownerOf(nhi) === scope.owner : named.includes(nhi.name) || named.includes(nhi.arn);
+  const scopedUsers = new Set(details.users.filter(inScope).map((u) => u.name));
+  const keySecrets = listed.filter(holdsAccessKey);
+  const scopedSecrets = keySecrets.filter((s) => inScope(s) || scopedUsers.has(s.tags[SECRET_USER_TAG] ?? ''));
+  const governedNames = new Set(details.users.map((u) => u.name));
+  for (const secret of scopedSecrets) {
+    const holder = secret.tags[SECRET_USER_TAG] ?? '';
+    if (governedNames.has(holder)) scopedUsers.add(holder);
   }
+  const keysByUser = new Map(await mapBounded([...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, async (name) => [name, await readAccessKeys(ctx, name)] as const));
+  const heldByArn = new Map(await mapBounded(scopedSecrets, DETAIL_READ_CONCURRENCY, async (s) => [s.arn, await readHeldKeyId(ctx, s.arn)] as const));
+
+  const users = details.users.map((user) => {
+    const keys = keysByUser.get(user.name);
+    return keys ? { ...user, accessKeys: keys } : user;
+  });
+  const secrets = listed.map((secret) => (heldByArn.has(secret.arn) ? { ...secret, heldAccessKeyId: heldByArn.get(secret.arn) ?? null } : secret));
   return { takenAt, users, roles: details.roles, secrets };
 }
 
@@ -90,7 +121,15 @@ async function readAccessKeys(ctx: ConnectorContext, userName: string): Promise<
       lastUsedAt: lastUsed.AccessKeyLastUsed?.LastUsedDate?.toISOString() ?? null,
     });
   }
-  return keys;
+  return keys.sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId));
+}
+
+/** The AccessKeyId the AWSCURRENT value names. The value itself goes no further than this function. */
+async function readHeldKeyId(ctx: ConnectorContext, secretArn: string): Promise<string | null> {
+  return connectorStep(`reading which key secret ${secretArn} holds`, classifyAwsError, async () => {
+    const out = await ctx.secrets.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }));
+    return heldKeyIdOfValue(out.SecretString);
+  });
 }
 
 async function readSecrets(ctx: ConnectorContext): Promise<SecretSnapshot[]> {
@@ -118,6 +157,20 @@ async function readSecrets(ctx: ConnectorContext): Promise<SecretSnapshot[]> {
     nextToken = page.NextToken;
   } while (nextToken);
   return secrets;
+}
+
+/** Maps with at most `limit` calls in flight, results in input order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function toTags(tags: ReadonlyArray<Tag | SecretTag> | undefined): Record<string, string> {

@@ -1,10 +1,16 @@
 import type { GovernanceEvent } from './events.js';
 import { activeExemption, approversOf, type GovernancePolicy } from './policy.js';
-import { AppError } from './reasons.js';
-import { isGoverned, ownerOf, type NhiSnapshot, type Snapshot, type UserSnapshot } from './snapshot.js';
-import type { ActionKindCatalog, Plan, PlanAction, PlanFinding } from './plan-model.js';
-import { buildActions, type ActionIntent } from './plan-builder.js';
-import { terminationIntents } from './rules/termination.js';
+import { ownerOf, type NhiSnapshot, type Snapshot } from './snapshot.js';
+import type { ActionKindCatalog, Plan, PlanFinding } from './plan-model.js';
+import { buildActions, type ActionIntent, type PlannedAction } from './plan-builder.js';
+import type { RuleContext, RuleOutput } from './rules/context.js';
+import { Estate } from './rules/estate.js';
+import { terminationRule } from './rules/termination.js';
+import { ownerChangeRule } from './rules/owner-change.js';
+import { credentialExposureRule } from './rules/credential-exposure.js';
+import { reconcileRule } from './rules/reconcile.js';
+
+export type { RuleOutput } from './rules/context.js';
 
 export interface PlanInput {
   readonly changeId: string;
@@ -17,48 +23,37 @@ export interface PlanInput {
   readonly requestedBy?: string;
 }
 
-export interface RuleOutput {
-  readonly intents: ActionIntent[];
-  readonly findings: PlanFinding[];
-}
-
 /** What a trigger asks for, before exemptions: the rules of the policy, one module per trigger. */
-function evaluateRules(input: PlanInput, governed: readonly NhiSnapshot[]): RuleOutput {
-  const { event } = input;
+function evaluateRules(ctx: RuleContext, event: GovernanceEvent): RuleOutput {
   switch (event.detailType) {
     case 'Employee Terminated':
-      return terminationIntents(input.policy, event.detail, governed, new Date(input.now));
-    default:
-      throw new AppError('INPUT_INVALID', `no rule handles "${event.detailType}" yet`);
+      return terminationRule(ctx, event.detail);
+    case 'Owner Changed':
+      return ownerChangeRule(ctx, event.detail);
+    case 'Credential Exposed':
+      return credentialExposureRule(ctx, event.detail);
+    case 'Reconcile Requested':
+      return reconcileRule(ctx, event.detail);
   }
 }
 
-/** The plan: a pure function of (signed policy, trigger, snapshot, time). */
+/**
+ * The plan: a pure function of (signed policy, trigger, snapshot, time). Throws INPUT_INVALID
+ * when the event names an NHI ambiguously; never targets an NHI outside the governed set.
+ */
 export function planChange(input: PlanInput): Plan {
   const { policy, now, snapshot } = input;
-  const governed = [...snapshot.users, ...snapshot.roles, ...snapshot.secrets].filter(isGoverned);
-  const rules = evaluateRules(input, governed);
+  const estate = new Estate(snapshot);
+  const ctx: RuleContext = { policy, changeId: input.changeId, now, asOf: asOfFor(input), estate, catalog: input.catalog, keySlotsTaken: new Map() };
+  const rules = evaluateRules(ctx, input.event);
   const findings = [...rules.findings];
-  const byNhi = new Map(governed.map((nhi) => [nhi.name, nhi]));
-  const intents = rules.intents.filter((intent) => {
-    const nhi = byNhi.get(intent.target.nhi);
-    if (!nhi) return false;
-    const exemption = activeExemption(policy, nhi, now);
-    if (!exemption) return true;
-    if (!findings.some((f) => f.nhi === nhi.name && f.reasonCode === 'EXEMPTED')) {
-      findings.push({
-        nhi: nhi.name,
-        reasonCode: 'EXEMPTED',
-        message: `exempted until ${exemption.expiresAt} (${exemption.ticket}, approved by ${exemption.approver}): ${exemption.reason}`,
-        data: { ticket: exemption.ticket, approver: exemption.approver, expiresAt: exemption.expiresAt, reason: exemption.reason },
-      });
-    }
-    return false;
-  });
-  const actions = buildActions(input.changeId, intents, snapshot, input.catalog);
-  const owners = [...new Set(actions.map((a) => byNhi.get(a.target.nhi)).flatMap((nhi) => (nhi ? [ownerOf(nhi)] : [])).filter((o): o is string => o !== null))];
-  if (input.event.detailType === 'Employee Terminated') owners.push(input.event.detail.email);
-  const approvalReasons = approvalReasonsFor(policy, actions, byNhi);
+  const intents = rules.intents.filter((intent) => admitted(intent, estate, policy, now, findings));
+  const planned = buildActions(input.changeId, intents, snapshot, input.catalog);
+  const touched = (p: PlannedAction): NhiSnapshot[] => nhisOf(p.intent, estate);
+  const owners = new Set(planned.flatMap(touched).map(ownerOf).filter((o): o is string => o !== null));
+  if (input.event.detailType === 'Employee Terminated') owners.add(input.event.detail.email);
+  const afterTheFact = input.event.detailType === 'Credential Exposed' && policy.triggers.credentialExposed.containFirst;
+  const approvalReasons = approvalReasonsFor(policy, planned, touched, estate, afterTheFact);
   return {
     changeId: input.changeId,
     trigger: {
@@ -70,18 +65,49 @@ export function planChange(input: PlanInput): Plan {
     },
     policyVersion: input.policyVersion,
     createdAt: now.toISOString(),
-    asOf: asOfFor(input).toISOString(),
-    actions,
+    asOf: ctx.asOf.toISOString(),
+    actions: planned.map((p) => p.action),
     findings,
     approval: {
       required: approvalReasons.length > 0,
       reasons: approvalReasons,
-      afterTheFact: input.event.detailType === 'Credential Exposed' && policy.triggers.credentialExposed.containFirst,
+      afterTheFact,
       group: policy.approval.group,
       approvers: approversOf(policy),
-      owners: [...new Set(owners)].sort(),
+      owners: [...owners].sort(),
     },
   };
+}
+
+/** The NHIs an intent writes to: its target's and the ones it touches. */
+function nhisOf(intent: ActionIntent, estate: Estate): NhiSnapshot[] {
+  return [intent.target.nhi, ...(intent.touches ?? [])].map((ref) => estate.byRef(ref)).filter((nhi): nhi is NhiSnapshot => nhi !== null);
+}
+
+/**
+ * An intent goes into the plan when every NHI it writes to is governed and none is under an
+ * exemption in force; an exempted NHI is reported once.
+ */
+function admitted(intent: ActionIntent, estate: Estate, policy: GovernancePolicy, now: Date, findings: PlanFinding[]): boolean {
+  const refs = [intent.target.nhi, ...(intent.touches ?? [])];
+  const nhis = nhisOf(intent, estate);
+  if (nhis.length !== refs.length) return false;
+  let admit = true;
+  for (const nhi of nhis) {
+    const exemption = activeExemption(policy, nhi, now);
+    if (!exemption) continue;
+    admit = false;
+    const ref = estate.ref(nhi);
+    if (!findings.some((f) => f.nhi === ref && f.reasonCode === 'EXEMPTED')) {
+      findings.push({
+        nhi: ref,
+        reasonCode: 'EXEMPTED',
+        message: `exempted until ${exemption.expiresAt} (${exemption.ticket}, approved by ${exemption.approver}): ${exemption.reason}`,
+        data: { ticket: exemption.ticket, approver: exemption.approver, expiresAt: exemption.expiresAt, reason: exemption.reason },
+      });
+    }
+  }
+  return admit;
 }
 
 function asOfFor(input: PlanInput): Date {
@@ -89,21 +115,31 @@ function asOfFor(input: PlanInput): Date {
   return input.now;
 }
 
-function approvalReasonsFor(policy: GovernancePolicy, actions: readonly PlanAction[], byNhi: ReadonlyMap<string, NhiSnapshot>): string[] {
+function approvalReasonsFor(policy: GovernancePolicy, planned: readonly PlannedAction[], touched: (p: PlannedAction) => NhiSnapshot[], estate: Estate, afterTheFact: boolean): string[] {
   const reasons: string[] = [];
   const required = Object.entries(policy.approval.requiredForTags);
-  for (const nhiName of new Set(actions.map((a) => a.target.nhi))) {
-    const nhi = byNhi.get(nhiName);
-    if (nhi && required.length > 0 && required.every(([key, value]) => nhi.tags[key] === value)) {
-      reasons.push(`${required.map(([k, v]) => `${k}=${v}`).join(', ')} on ${nhiName}`);
+  if (required.length > 0) {
+    const flagged = new Set<string>();
+    for (const p of planned) {
+      for (const nhi of touched(p)) {
+        if (flagged.has(nhi.arn) || !required.every(([key, value]) => nhi.tags[key] === value)) continue;
+        flagged.add(nhi.arn);
+        reasons.push(`${required.map(([k, v]) => `${k}=${v}`).join(', ')} on ${estate.ref(nhi)}`);
+      }
     }
   }
   if (policy.approval.requiredForIrreversible) {
-    for (const action of actions) if (!action.risk.reversible) reasons.push(`irreversible action ${action.actionId} (${action.kind})`);
+    for (const { action } of planned) if (!action.risk.reversible) reasons.push(`irreversible action ${action.actionId} (${action.kind})`);
   }
+  if (afterTheFact && planned.length > 0) reasons.push('containment of an exposed credential: applied first, approved after the fact');
   return reasons;
 }
 
-export function usersOwnedBy(governed: readonly NhiSnapshot[], email: string): UserSnapshot[] {
-  return governed.filter((nhi): nhi is UserSnapshot => nhi.type === 'user' && ownerOf(nhi) === email);
+/**
+ * The plan's action ids grouped by phase, lowest first: Apply runs one group after the other
+ * (ownership moves are verified before any revocation starts), each group with bounded concurrency.
+ */
+export function actionIdsByPhase(plan: Pick<Plan, 'actions'>): string[][] {
+  const phases = [...new Set(plan.actions.map((a) => a.phase))].sort((a, b) => a - b);
+  return phases.map((phase) => plan.actions.filter((a) => a.phase === phase).map((a) => a.actionId));
 }

@@ -48,6 +48,11 @@ export interface SecretSnapshot {
   readonly tags: Tags;
   /** VersionId that carries the AWSCURRENT stage, if any. */
   readonly currentVersionId: string | null;
+  /**
+   * For a secret tagged nhigov:kind=iam-access-key: the AccessKeyId its AWSCURRENT value names
+   * (never the secret part). undefined: not read (out of scope); null: the value names no key.
+   */
+  readonly heldAccessKeyId?: string | null;
   readonly lastRotatedAt: string | null;
   readonly lastChangedAt: string | null;
   readonly createdAt: string | null;
@@ -68,6 +73,10 @@ export const ENV_TAG = 'env';
 export const SECRET_KIND_TAG = 'nhigov:kind';
 export const SECRET_USER_TAG = 'nhigov:user';
 export const SECRET_KIND_ACCESS_KEY = 'iam-access-key';
+
+export function holdsAccessKey(secret: SecretSnapshot): boolean {
+  return secret.tags[SECRET_KIND_TAG] === SECRET_KIND_ACCESS_KEY && Boolean(secret.tags[SECRET_USER_TAG]);
+}
 
 export function isGoverned(nhi: { tags: Tags }): boolean {
   return nhi.tags[GOVERNED_TAG] === 'true';
@@ -91,4 +100,46 @@ export function findNhi(snapshot: Snapshot, ref: string): { match: NhiSnapshot |
   const matches = allNhis(snapshot).filter((nhi) => nhi.arn === ref || nhi.name === ref);
   if (matches.length > 1) return { match: null, ambiguous: true };
   return { match: matches[0] ?? null, ambiguous: false };
+}
+
+interface SnapshotIndex {
+  readonly keys: ReadonlyMap<string, AccessKeySnapshot>;
+  readonly users: ReadonlyMap<string, UserSnapshot>;
+  readonly roles: ReadonlyMap<string, RoleSnapshot>;
+  readonly secrets: ReadonlyMap<string, SecretSnapshot>;
+}
+
+/** Snapshots are immutable values: their lookup index is built once per snapshot and cached. */
+const indexes = new WeakMap<Snapshot, SnapshotIndex>();
+
+function indexOf(snapshot: Snapshot): SnapshotIndex {
+  let index = indexes.get(snapshot);
+  if (!index) {
+    const secrets = new Map<string, SecretSnapshot>();
+    for (const secret of snapshot.secrets) {
+      if (!secrets.has(secret.name)) secrets.set(secret.name, secret);
+      secrets.set(secret.arn, secret);
+    }
+    index = {
+      keys: new Map(snapshot.users.flatMap((u) => u.accessKeys.map((k) => [k.accessKeyId, k] as const))),
+      users: new Map(snapshot.users.map((u) => [u.name, u])),
+      roles: new Map(snapshot.roles.map((r) => [r.name, r])),
+      secrets,
+    };
+    indexes.set(snapshot, index);
+  }
+  return index;
+}
+
+export function findAccessKey(snapshot: Snapshot, accessKeyId: string): AccessKeySnapshot | null {
+  return indexOf(snapshot).keys.get(accessKeyId) ?? null;
+}
+
+export function findPrincipal(snapshot: Snapshot, type: 'user' | 'role', name: string): UserSnapshot | RoleSnapshot | null {
+  return (type === 'user' ? indexOf(snapshot).users.get(name) : indexOf(snapshot).roles.get(name)) ?? null;
+}
+
+/** A secret by name or ARN. */
+export function findSecret(snapshot: Snapshot, id: string): SecretSnapshot | null {
+  return indexOf(snapshot).secrets.get(id) ?? null;
 }
