@@ -20,8 +20,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // Faults are per stack: each file starts its own stack; files run one after another.
-          fileParallelism: false,
+          // Each file starts its own stack on its own ports (faults are per stack), so files may
+          // run side by side; `npm test` runs two at a time (2 cores, moto is CPU-bound).
+          fileParallelism: true,
         },
       },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } },

@@ -62,7 +62,14 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'idempotency', access: 'readWrite' }], connector: true },
   { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
   { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: false },
-  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }], connector: false },
+  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readWrite' }], connector: false },
+  { name: 'request-approval', entry: 'lambdas/handlers/request-approval.ts', description: 'Callback task: stores the task token under a hashed nonce and sends each approver a signed link (SES, Slack)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readWrite' }, { id: 'approvals', access: 'readWrite' }], connector: false },
+  { name: 'approval-api', entry: 'lambdas/handlers/approval-api.ts', description: 'Approval links: GET shows the plan, POST decides once and answers the waiting task', timeoutSeconds: 30, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'approvals', access: 'readWrite' }], connector: false },
+  { name: 'rollback-plan', entry: 'lambdas/handlers/rollback-plan.ts', description: 'Checks a rollback request and stores its plan: the verified reversible actions of a past change, inverted', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readWrite' }], connector: false },
+  { name: 'rollback-start', entry: 'lambdas/handlers/rollback-start.ts', description: 'After approval, re-reads each target of a rollback: undo, already restored, or moved (PLAN_STALE)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: true },
+  { name: 'rollback-settle', entry: 'lambdas/handlers/rollback-settle.ts', description: 'Decides a rollback outcome and links it on the rolled-back change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: false },
+  { name: 'finalize-plan', entry: 'lambdas/handlers/finalize-plan.ts', description: 'Finds keys deactivated past the grace period, not rolled back, still inactive, and plans their deletion', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readWrite' }], connector: true },
+  { name: 'finalize-settle', entry: 'lambdas/handlers/finalize-settle.ts', description: 'Links each verified deletion on the finalize run and on the change it finalizes', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readWrite' }], connector: false },
 ];
 
 export interface StateMachineDefinition {
@@ -82,6 +89,31 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
       WriteActionFunctionArn: 'write-action',
       VerifyActionFunctionArn: 'verify-action',
       SummarizeFunctionArn: 'summarize',
+      CompleteFunctionArn: 'complete',
+      RequestApprovalFunctionArn: 'request-approval',
+    },
+  },
+  {
+    id: 'rollback',
+    file: 'statemachines/rollback.asl.json',
+    functionSubstitutions: {
+      RollbackPlanFunctionArn: 'rollback-plan',
+      RequestApprovalFunctionArn: 'request-approval',
+      RollbackStartFunctionArn: 'rollback-start',
+      WriteActionFunctionArn: 'write-action',
+      VerifyActionFunctionArn: 'verify-action',
+      RollbackSettleFunctionArn: 'rollback-settle',
+      CompleteFunctionArn: 'complete',
+    },
+  },
+  {
+    id: 'finalize',
+    file: 'statemachines/finalize.asl.json',
+    functionSubstitutions: {
+      FinalizePlanFunctionArn: 'finalize-plan',
+      WriteActionFunctionArn: 'write-action',
+      VerifyActionFunctionArn: 'verify-action',
+      FinalizeSettleFunctionArn: 'finalize-settle',
       CompleteFunctionArn: 'complete',
     },
   },

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, UpdateTimeToLiveCommand, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { EVENT_RULES, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
 import { PROJECT_ROOT } from './build.js';
 import { LOCAL_ACCOUNT_ID, type AwsClients } from './aws-clients.js';
@@ -89,6 +92,45 @@ export function handlerEnvironment(deployment: LocalDeployment): Record<string, 
   for (const table of TABLES) env[tableEnvName(table.id)] = deployment.tables[table.id] ?? '';
   if (deployment.stateMachines.change) env.NHIGOV_CHANGE_STATE_MACHINE_ARN = deployment.stateMachines.change;
   return env;
+}
+
+/** What approvals travel through locally: the link key and Slack webhook secrets, the SES sender. */
+export interface ApprovalChannelsDeployment {
+  readonly linkKeySecretArn: string;
+  readonly slackWebhookSecretArn: string;
+  readonly sesSender: string;
+  /** The Slack webhook URL points at the gateway's sink (GET it to list the messages). */
+  readonly slackSinkUrl: string;
+}
+
+/** The local stack's SES identity (verified at deploy, as the CDK stack's sesSender). */
+export const LOCAL_SES_SENDER = 'nhigov-approvals@example.com';
+
+/**
+ * The approval channels of the CDK stack (infra/lib/approval-channels.ts), locally: the HMAC key
+ * approval links are signed with and the Slack incoming-webhook URL (pointing at the gateway's
+ * sink), both in Secrets Manager under the same names, and the SES sender identity.
+ */
+export async function deployApprovalChannels(clients: AwsClients, prefix: string, gatewayEndpoint: string): Promise<ApprovalChannelsDeployment> {
+  const linkKey = await clients.secrets.send(
+    new CreateSecretCommand({ Name: `${prefix}/approval-link-hmac-key`, Description: 'nhi-governor: the HMAC key approval links are signed with', SecretString: randomBytes(48).toString('base64url') }),
+  );
+  const slackSinkUrl = `${gatewayEndpoint}/_sinks/slack/services/T0LOCAL/B0LOCAL/nhigov`;
+  const slack = await clients.secrets.send(
+    new CreateSecretCommand({ Name: `${prefix}/slack-webhook-url`, Description: 'nhi-governor: the Slack incoming-webhook URL approval requests are posted to', SecretString: slackSinkUrl }),
+  );
+  await clients.ses.send(new CreateEmailIdentityCommand({ EmailIdentity: LOCAL_SES_SENDER }));
+  return { linkKeySecretArn: linkKey.ARN ?? '', slackWebhookSecretArn: slack.ARN ?? '', sesSender: LOCAL_SES_SENDER, slackSinkUrl };
+}
+
+/** The environment the approval handlers read (names shared with infra/lib/capabilities.ts). */
+export function approvalChannelEnvironment(channels: ApprovalChannelsDeployment, approvalBaseUrl: string): Record<string, string> {
+  return {
+    NHIGOV_APPROVAL_HMAC_SECRET_ARN: channels.linkKeySecretArn,
+    NHIGOV_SLACK_WEBHOOK_SECRET_ARN: channels.slackWebhookSecretArn,
+    NHIGOV_SES_SENDER: channels.sesSender,
+    NHIGOV_APPROVAL_BASE_URL: approvalBaseUrl,
+  };
 }
 
 /** The first Step Functions execution takes 1-2 s in moto: pay it at startup. */

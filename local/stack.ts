@@ -8,10 +8,13 @@ import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
 import { awsClients, LOCAL_ACCOUNT_ID } from './aws-clients.js';
 import { buildHandlers, PROJECT_ROOT } from './build.js';
-import { deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type LocalDeployment } from './deploy.js';
+import { approvalChannelEnvironment, deployApprovalChannels, deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type ApprovalChannelsDeployment, type LocalDeployment } from './deploy.js';
 import { EventPoller } from './event-poller.js';
 import { Gateway } from './gateway/server.js';
 import { LambdaHost } from './gateway/lambda-host.js';
+import { approvalRoute } from './gateway/approval-route.js';
+import { SlackSink } from './gateway/slack-sink.js';
+import { consoleRoute } from './console/route.js';
 import { assertMotoInstalled, EnvironmentError, startMoto, waitForMoto } from './moto-process.js';
 import { ensureKeyPair } from './policy-keys.js';
 import { stateFile, type LocalSettings } from './settings.js';
@@ -26,6 +29,8 @@ export interface StackOutputs extends LocalDeployment {
   readonly versions: { readonly moto: string; readonly node: string };
   readonly policy: { readonly version: string; readonly publicKeyPath: string };
   readonly timings: { readonly readyMs: number; readonly warmUpMs: number };
+  /** Approval link key and Slack webhook secrets, SES sender (local stand-ins of the CDK stack's). */
+  readonly approvalChannels: ApprovalChannelsDeployment;
 }
 
 export interface RunningStack {
@@ -97,6 +102,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const direct = awsClients(motoEndpoint, settings.region);
     const prefix = DEFAULT_PREFIX;
     const deployment = await deployLocalStack(direct, prefix, settings.region);
+    const approvalChannels = await deployApprovalChannels(direct, prefix, endpoint);
 
     const keys = ensureKeyPair(path.join(settings.stateDir, 'policy'));
     const policyText = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
@@ -104,7 +110,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const policyStore = new PolicyStore(createDocumentClient(direct.dynamodb), deployment.tables.policies ?? '');
     await policyStore.activate({ version: signature.version, policyText, signatureText: JSON.stringify(signature), activatedBy: LOCAL_POLICY_ACTIVATOR, activatedAt: new Date().toISOString() });
 
-    Object.assign(process.env, handlerEnvironment(deployment), {
+    Object.assign(process.env, handlerEnvironment(deployment), approvalChannelEnvironment(approvalChannels, endpoint), {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: settings.region,
       AWS_DEFAULT_REGION: settings.region,
@@ -121,6 +127,8 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       LOCAL_ACCOUNT_ID,
     );
     gateway = new Gateway({ port: settings.port, motoPort, lambdas });
+    gateway.addRoute(approvalRoute(lambdas, physicalName(prefix, 'approval-api')));
+    gateway.addRoute(new SlackSink().route);
     await gateway.listen();
     const warmUpMs = await warmUpStepFunctions(direct, prefix);
     const eventsQueueArn = `arn:aws:sqs:${settings.region}:${LOCAL_ACCOUNT_ID}:${physicalName(prefix, 'events')}`;
@@ -138,7 +146,9 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       versions: { moto: motoVersion, node: process.version },
       policy: { version: signature.version, publicKeyPath: path.join(settings.stateDir, 'policy.pub') },
       timings: { readyMs: Date.now() - started, warmUpMs },
+      approvalChannels,
     };
+    gateway.addRoute(consoleRoute({ outputs, motoEndpoint }));
     await options.seed(outputs);
     writeFileSync(stateFile(settings, 'stack.json'), JSON.stringify(outputs, null, 2));
     return {

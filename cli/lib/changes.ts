@@ -51,8 +51,9 @@ export function summarize(record: ChangeRecord): ChangeSummary {
   };
 }
 
+/** Changes and rollbacks (a rollback is a change of its own), newest first. */
 export async function listChanges(ctx: StackContext): Promise<ChangeSummary[]> {
-  const records = await ctx.changes.list('change', 1000);
+  const records = [...(await ctx.changes.list('change', 1000)), ...(await ctx.changes.list('rollback', 1000))];
   return records.map(summarize).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
@@ -92,8 +93,15 @@ export async function showChange(ctx: StackContext, changeId: string): Promise<S
   };
 }
 
+/** The state machine that runs a change, by its id's prefix (rbk- rollback, fin- finalize). */
+function machineFor(ctx: StackContext, changeId: string): string | undefined {
+  if (changeId.startsWith('rbk-')) return ctx.outputs.stateMachines.rollback;
+  if (changeId.startsWith('fin-')) return ctx.outputs.stateMachines.finalize;
+  return ctx.outputs.stateMachines.change;
+}
+
 async function describeExecution(ctx: StackContext, changeId: string): Promise<string | null> {
-  const machine = ctx.outputs.stateMachines.change;
+  const machine = machineFor(ctx, changeId);
   if (!machine) return null;
   try {
     const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${changeId}` }));

@@ -11,6 +11,15 @@ export const EVIDENCE_TYPES = [
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 
+/**
+ * What may be appended to a change's chain after its COMPLETED event: the rollback workflow
+ * records ROLLED_BACK / ROLLBACK_FAILED on the change it undid, finalize records FINALIZED on
+ * the change it finalizes, and a retried complete step records ESCALATED / COMPLETED again.
+ * Anything else after COMPLETED is refused as an insertion. A workflow that starts appending
+ * another type to finished changes must add it here.
+ */
+export const POST_COMPLETION_TYPES: readonly EvidenceType[] = ['COMPLETED', 'ESCALATED', 'FINALIZED', 'ROLLED_BACK', 'ROLLBACK_FAILED'];
+
 /** What a writer supplies; the store adds seq, at, prevHash and hash. */
 export interface EvidenceDraft {
   readonly changeId: string;
@@ -42,27 +51,99 @@ export function sealEvidence(draft: EvidenceDraft, seq: number, at: string, prev
 
 export type ChainVerdict =
   | { readonly ok: true; readonly events: number }
-  | { readonly ok: false; readonly events: number; readonly brokenAt: number; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly events: number;
+      /** The seq of the first event that does not hold (for a deleted event: the seq that is missing). */
+      readonly brokenAt: number;
+      readonly reason: string;
+      /** The type of the event found at that position, when there is one. */
+      readonly brokenType?: string;
+    };
 
-/** Recomputes a change's chain in seq order; names the first event that does not hold. */
+/**
+ * Recomputes a change's chain in seq order; names the first event that does not hold.
+ * Detects an edited field (hash), a deleted, inserted or reordered event (seq and prevHash).
+ * A chain alone cannot show that events were cut off its end: see verifyTrail.
+ */
 export function verifyChain(events: readonly EvidenceEvent[]): ChainVerdict {
   let prevHash = GENESIS_HASH;
   for (let index = 0; index < events.length; index += 1) {
     const event = events[index] as EvidenceEvent;
     const expectedSeq = index + 1;
+    const broken = (reason: string): ChainVerdict => ({ ok: false, events: events.length, brokenAt: expectedSeq, reason, ...(typeof event.type === 'string' ? { brokenType: event.type } : {}) });
     if (event.seq !== expectedSeq) {
-      return { ok: false, events: events.length, brokenAt: event.seq, reason: `seq ${event.seq} found where ${expectedSeq} was expected (event deleted, inserted or reordered)` };
+      return broken(
+        typeof event.seq === 'number' && event.seq > expectedSeq
+          ? `event ${expectedSeq} is missing: seq ${event.seq} follows ${expectedSeq - 1} (event deleted, or events reordered)`
+          : `seq ${String(event.seq)} found where ${expectedSeq} was expected (event inserted, reordered or renumbered)`,
+      );
     }
     if (event.prevHash !== prevHash) {
-      return { ok: false, events: events.length, brokenAt: event.seq, reason: `prevHash does not match the hash of event ${expectedSeq - 1}` };
+      return broken(expectedSeq === 1 ? 'prevHash of the first event is not the genesis hash' : `prevHash does not match the hash of event ${expectedSeq - 1} (an event before it was replaced, or this one was moved)`);
     }
     const { hash, ...rest } = event;
-    if (hashEvidence(rest) !== hash) {
-      return { ok: false, events: events.length, brokenAt: event.seq, reason: 'hash does not match the event content (edited)' };
+    let recomputed: string;
+    try {
+      recomputed = hashEvidence(rest);
+    } catch {
+      return broken('the event is not JSON (malformed item)');
     }
+    if (recomputed !== hash) return broken('hash does not match the event content (a field was edited, added or removed)');
     prevHash = hash;
   }
   return { ok: true, events: events.length };
+}
+
+/** What else is known about the change, to judge whether its chain is whole. */
+export interface TrailContext {
+  /** The change's recorded status (changes table); null when the change is not indexed. */
+  readonly changeStatus?: string | null;
+  /** True when the change is terminal or its workflow execution has ended: its chain must be closed. */
+  readonly mustBeComplete: boolean;
+}
+
+export type TrailVerdict = ChainVerdict & {
+  /** The last event of the chain: an auditor who keeps it can later detect a consistent rewrite. */
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+  /** A COMPLETED event is in the chain. */
+  readonly complete: boolean;
+  /** Disagreements that are not a broken chain (e.g. the change record and COMPLETED differ). */
+  readonly warnings: readonly string[];
+};
+
+/**
+ * verifyChain, plus what a chain alone cannot show: the chain of a change that has ended must
+ * hold its COMPLETED event, and only post-completion events may follow it. So deleting the last
+ * event(s) of a finished change is detected (COMPLETED is always among them, unless later
+ * workflows appended after it: cutting off only those is not detectable from the chain).
+ */
+export function verifyTrail(events: readonly EvidenceEvent[], context: TrailContext): TrailVerdict {
+  const chain = verifyChain(events);
+  const n = events.length;
+  const last = events.at(-1);
+  const head = last ? { seq: last.seq, hash: last.hash } : null;
+  const completedAt = events.findIndex((e) => e.type === 'COMPLETED');
+  const complete = completedAt >= 0;
+  const warnings: string[] = [];
+  if (!chain.ok) return { ...chain, head, complete, warnings };
+  const broken = (brokenAt: number, reason: string, brokenType?: string): TrailVerdict => ({ ok: false, events: n, brokenAt, reason, ...(brokenType ? { brokenType } : {}), head, complete, warnings });
+  if (n === 0) {
+    return context.mustBeComplete || context.changeStatus ? broken(1, 'the change has no evidence at all (every event deleted)') : { ok: true, events: 0, head, complete, warnings };
+  }
+  if (complete) {
+    const inserted = events.slice(completedAt + 1).find((e) => !POST_COMPLETION_TYPES.includes(e.type));
+    if (inserted) return broken(inserted.seq, `${inserted.type} recorded after the change COMPLETED (inserted)`, inserted.type);
+  }
+  if (!context.mustBeComplete) return { ok: true, events: n, head, complete, warnings };
+  if (!complete) {
+    return broken(n + 1, `the change is ${context.changeStatus ?? 'ended'} but its chain stops at seq ${n} (${last?.type}) without COMPLETED: the last event(s) were deleted`);
+  }
+  const recorded = [...events].reverse().find((e) => e.type === 'COMPLETED')?.data.status;
+  if (context.changeStatus && recorded !== undefined && recorded !== context.changeStatus) {
+    warnings.push(`COMPLETED records status ${String(recorded)} but the change record says ${context.changeStatus}`);
+  }
+  return { ok: true, events: n, head, complete, warnings };
 }
 
 function withoutUndefined<T extends object>(value: T): T {

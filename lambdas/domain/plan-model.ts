@@ -51,7 +51,7 @@ export interface PlanFinding {
 
 export interface PlanTrigger {
   readonly eventId: string;
-  readonly detailType: EventDetailType | 'Rollback Requested';
+  readonly detailType: EventDetailType | 'Rollback Requested' | 'Finalize Requested';
   readonly source: string;
   readonly detail: JsonObject;
   /** Who asked for the change, when a person did (rollback, CLI). */

@@ -80,19 +80,33 @@ export const policySchema = z.strictObject({
 export type GovernancePolicy = z.infer<typeof policySchema>;
 export type Exemption = z.infer<typeof exemption>;
 
-/** Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID with every issue. */
+/**
+ * Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID naming
+ * every problem as `path: message` (also in `details.issues`).
+ */
 export function parsePolicy(text: string): GovernancePolicy {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
   } catch (cause) {
-    throw new AppError('POLICY_INVALID', `policy is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new AppError('POLICY_INVALID', `policy is not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { cause });
   }
+  if (raw === null || raw === undefined) throw new AppError('POLICY_INVALID', 'policy is empty', { details: { issues: ['(root): the policy is empty'] } });
   const parsed = policySchema.safeParse(raw);
-  if (!parsed.success) throw new AppError('POLICY_INVALID', `policy is invalid: ${formatIssues(parsed.error)}`);
-  const { groups, group } = parsed.data.approval;
-  if (!groups[group]) throw new AppError('POLICY_INVALID', `policy is invalid: approval.group "${group}" is not defined in approval.groups`);
+  if (!parsed.success) {
+    throw new AppError('POLICY_INVALID', `policy is invalid: ${formatIssues(parsed.error)}`, { details: { issues: formatIssues(parsed.error).split('; ') } });
+  }
+  const issues = crossFieldIssues(parsed.data);
+  if (issues.length > 0) throw new AppError('POLICY_INVALID', `policy is invalid: ${issues.join('; ')}`, { details: { issues } });
   return parsed.data;
+}
+
+/** Rules zod's shape cannot say: references between fields. */
+function crossFieldIssues(policy: GovernancePolicy): string[] {
+  const issues: string[] = [];
+  const { groups, group } = policy.approval;
+  if (!groups[group]) issues.push(`approval.group: "${group}" is not defined in approval.groups`);
+  return issues;
 }
 
 /** The policy version: sha256 of the policy's canonical JSON. */
@@ -106,6 +120,16 @@ export function activeExemption(policy: GovernancePolicy, nhi: { name: string; a
       (e) => (e.nhi === nhi.name || e.nhi === nhi.arn) && Date.parse(e.expiresAt) > now.getTime(),
     ) ?? null
   );
+}
+
+export interface ExemptionState extends Exemption {
+  /** In force at `now`: not yet expired. An expired exemption stops applying by itself. */
+  readonly inForce: boolean;
+}
+
+/** Every exemption of the policy, with whether it is in force at `now`. */
+export function exemptionStates(policy: GovernancePolicy, now: Date): ExemptionState[] {
+  return policy.exemptions.map((e) => ({ ...e, inForce: Date.parse(e.expiresAt) > now.getTime() }));
 }
 
 export function approversOf(policy: GovernancePolicy): readonly string[] {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isReasonCode, REASON_CODES, type ReasonCode } from '../domain/reasons.js';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../domain/status.js';
+import { notifyEscalation } from './escalation-notice.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
 const inputSchema = z.object({
@@ -22,7 +23,8 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   const failure: Record<string, string> = input.error ? { error: input.error.Error, cause: causeMessage(input.error.Cause) } : {};
   if (status === 'ESCALATED') {
     const routes = [...new Set(reasonCodes.map((code) => REASON_CODES[code].route).filter((r) => r !== null))];
-    await rt.evidence.append({ changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes } });
+    const notified = await notifyEscalation(rt, { changeId, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}), reasonCodes });
+    await rt.evidence.append({ changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes, notified } });
   }
   await rt.evidence.append({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
   if (change) await rt.changes.update(changeId, { status, reasonCodes });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTION_CATALOG } from '../connectors/registry.js';
 import { readSnapshot, type SnapshotScope } from '../connectors/snapshot-reader.js';
 import type { GovernanceEvent } from '../domain/events.js';
-import { planChange } from '../domain/plan.js';
+import { actionIdsByPhase, planChange } from '../domain/plan.js';
 import { AppError, isAppError } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
@@ -18,8 +18,12 @@ export interface PlanOutput {
   /** NO_CHANGES, APPLY (straight through), APPROVE_FIRST, CONTAIN_FIRST (apply, then ask). */
   readonly decision: 'NO_CHANGES' | 'APPLY' | 'APPROVE_FIRST' | 'CONTAIN_FIRST';
   readonly actionIds: string[];
+  /** Action ids per phase, in the order Apply runs them. */
+  readonly phases: string[][];
   readonly maxConcurrency: number;
   readonly findings: string[];
+  /** The policy's approval timeout: RequestApproval's TimeoutSecondsPath (links expire with it). */
+  readonly approvalTimeoutSeconds: number;
 }
 
 export function snapshotScopeFor(event: GovernanceEvent): SnapshotScope {
@@ -27,8 +31,9 @@ export function snapshotScopeFor(event: GovernanceEvent): SnapshotScope {
     case 'Employee Terminated':
       return { owner: event.detail.email };
     case 'Owner Changed':
-    case 'Credential Exposed':
       return { nhi: event.detail.nhi };
+    case 'Credential Exposed':
+      return event.detail.secretId ? { nhis: [event.detail.nhi, event.detail.secretId] } : { nhi: event.detail.nhi };
     case 'Reconcile Requested': {
       const scope = event.detail.scope;
       return scope === 'all' ? { all: true } : 'owner' in scope ? { owner: scope.owner } : { nhi: scope.nhi };
@@ -80,7 +85,7 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
   });
   const reasonCodes = [...new Set(plan.findings.map((f) => f.reasonCode))];
   await rt.changes.update(changeId, { planHash, policyVersion, actionCount: plan.actions.length, reasonCodes });
-  return { planHash, policyVersion, decision, actionIds: plan.actions.map((a) => a.actionId), maxConcurrency: signed.policy.apply.maxConcurrency, findings: reasonCodes };
+  return { planHash, policyVersion, decision, actionIds: plan.actions.map((a) => a.actionId), phases: actionIdsByPhase(plan), maxConcurrency: signed.policy.apply.maxConcurrency, findings: reasonCodes, approvalTimeoutSeconds: signed.policy.approval.timeoutSeconds };
 }
 
 function decide(actions: number, approvalRequired: boolean, afterTheFact: boolean): PlanOutput['decision'] {
@@ -99,8 +104,10 @@ async function replay(rt: Runtime, planHash: string): Promise<PlanOutput> {
     policyVersion: plan.policyVersion,
     decision: decide(plan.actions.length, plan.approval.required, plan.approval.afterTheFact),
     actionIds: plan.actions.map((a) => a.actionId),
+    phases: actionIdsByPhase(plan),
     maxConcurrency: signed.policy.apply.maxConcurrency,
     findings: [...new Set(plan.findings.map((f) => f.reasonCode))],
+    approvalTimeoutSeconds: signed.policy.approval.timeoutSeconds,
   };
 }
 

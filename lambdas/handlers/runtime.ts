@@ -23,6 +23,14 @@ const envSchema = z.object({
   /** The name this runtime reports its policy version under (lag detection). */
   NHIGOV_RUNTIME_NAME: z.string().min(1).default('lambda'),
   NHIGOV_CHANGE_STATE_MACHINE_ARN: z.string().optional(),
+  /** Secrets Manager secret (ARN or name) holding the key approval links are signed with. */
+  NHIGOV_APPROVAL_HMAC_SECRET_ARN: z.string().min(1).optional(),
+  /** Secrets Manager secret (ARN or name) holding the Slack incoming-webhook URL; unset: no Slack. */
+  NHIGOV_SLACK_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** The SES identity approval and escalation mail comes from; unset: no email. */
+  NHIGOV_SES_SENDER: z.string().min(1).optional(),
+  /** Where approval links point (the approval API's function URL, or the local gateway). */
+  NHIGOV_APPROVAL_BASE_URL: z.string().url().optional(),
 });
 export type RuntimeEnv = z.infer<typeof envSchema>;
 
@@ -61,9 +69,13 @@ export function runtime(): Runtime {
     policies,
     connectors: createConnectorContext(),
     async loadPolicy() {
-      const signed = await policies.loadVerified(env.NHIGOV_POLICY_PUBLIC_KEY);
-      await policies.recordRuntime(env.NHIGOV_RUNTIME_NAME, signed.version, new Date().toISOString());
-      return signed;
+      // Verifies (fail closed), records this runtime's version, emits PolicyVersionLag (EMF).
+      const { loadActivePolicy } = await import('./policy-metrics.js');
+      return loadActivePolicy(policies, {
+        publicKeyPem: env.NHIGOV_POLICY_PUBLIC_KEY,
+        runtime: env.NHIGOV_RUNTIME_NAME,
+        warn: (message, error) => cached?.logger.warn(message, { error: String(error) }),
+      });
     },
     async loadPlan(planHash) {
       const hit = planCache.get(planHash);

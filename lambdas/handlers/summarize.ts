@@ -1,18 +1,28 @@
 import { z } from 'zod';
+import { outcomeOfRejection } from '../domain/approval.js';
 import { decideOutcome, type Outcome } from '../domain/outcome.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+
+const actionResult = z.object({ actionId: z.string(), status: z.enum(['VERIFIED', 'FAILED']), error: z.string().optional() });
 
 const inputSchema = z.object({
   changeId: z.string().min(1),
   planHash: z.string().regex(/^[0-9a-f]{64}$/),
-  results: z.array(z.object({ actionId: z.string(), status: z.enum(['VERIFIED', 'FAILED']), error: z.string().optional() })),
+  /** Apply's output: one array of results per phase (flattened here). */
+  results: z.array(z.union([actionResult, z.array(actionResult)])).transform((results) => results.flat()),
+  /** The after-the-fact approval was rejected: undo the containment as the policy says. */
+  approvalRejected: z.boolean().default(false),
 });
 
 export async function summarizeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<Outcome> {
   const plan = await rt.loadPlan(input.planHash);
   const { policy } = await rt.loadPolicy();
-  const outcome = decideOutcome(plan, input.results, policy);
-  if (outcome.reasonCodes.length > 0) await rt.changes.update(input.changeId, { reasonCodes: outcome.reasonCodes });
+  const outcome = input.approvalRejected ? outcomeOfRejection(plan, input.results, policy) : decideOutcome(plan, input.results, policy);
+  if (outcome.reasonCodes.length > 0) {
+    // Merge: the findings recorded at planning time (e.g. CREDENTIAL_EXPOSED) stay.
+    const previous = (await rt.changes.get(input.changeId))?.reasonCodes ?? [];
+    await rt.changes.update(input.changeId, { reasonCodes: [...new Set([...previous, ...outcome.reasonCodes])] });
+  }
   if (outcome.next === 'ROLLBACK') {
     await rt.evidence.append({ changeId: input.changeId, type: 'ROLLBACK_STARTED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, ...(outcome.reasonCodes[0] ? { reasonCode: outcome.reasonCodes[0] } : {}), data: { actions: outcome.rollbackActionIds, reasonCodes: outcome.reasonCodes } });
     await rt.changes.update(input.changeId, { status: 'ROLLING_BACK' });

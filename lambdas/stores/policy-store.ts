@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { verifySignedPolicy, type SignedPolicy } from '../domain/policy-signature.js';
 import { AppError } from '../domain/reasons.js';
 
@@ -9,33 +9,73 @@ export interface PolicyVersionRecord {
   readonly signatureText: string;
   readonly activatedBy: string;
   readonly activatedAt: string;
+  /** The version that was active before this activation (null: the first one). */
+  readonly supersedes?: string | null;
 }
 
 export interface RuntimeRecord {
   readonly runtime: string;
+  /** The last version this runtime verified and decided with. */
   readonly version: string;
   readonly seenAt: string;
+  /** Set when the runtime's latest attempt to load the active policy was refused (fail closed). */
+  readonly refusedAt?: string;
+  readonly refusal?: string;
+  /** The version the ACTIVE pointer named when the runtime refused it. */
+  readonly refusedVersion?: string;
+  /** The first refusal since the runtime last loaded a policy successfully. */
+  readonly refusingSince?: string;
+}
+
+/** How far a runtime's version is behind the active one. */
+export interface RuntimeLag {
+  /** current: runs the active version; refusing: its latest load of the active version failed
+   *  verification; lagging: decided with a superseded version after it was replaced; idle: has
+   *  not loaded a policy since the activation (it adopts the active one on its next load). */
+  readonly state: 'current' | 'refusing' | 'lagging' | 'idle';
+  /** Activations since the runtime's version was last activated; null when that version is not in the history. */
+  readonly versionsBehind: number | null;
+  /** When the runtime's version stopped being the active one. */
+  readonly since: string | null;
+  readonly seconds: number | null;
 }
 
 const ACTIVE = { pk: 'ACTIVE', sk: 'ACTIVE' } as const;
 
 /**
- * Policy versions (pk VERSION / sk version), the ACTIVE pointer, and what each runtime last
- * decided with (pk RUNTIME / sk runtime name).
+ * Policy versions (pk VERSION / sk activatedAt#version, never overwritten), the ACTIVE pointer,
+ * and what each runtime last decided with (pk RUNTIME / sk runtime name).
  */
 export class PolicyStore {
   constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
 
-  /** Stores the version (once) and points ACTIVE at it, in one transaction. */
-  async activate(record: PolicyVersionRecord): Promise<void> {
-    await this.db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: { pk: 'VERSION', sk: `${record.activatedAt}#${record.version}`, ...record } } },
-          { Put: { TableName: this.tableName, Item: { ...ACTIVE, ...record } } },
-        ],
-      }),
-    );
+  /**
+   * Records the activation (once) and points ACTIVE at it, in one transaction. With
+   * `expectedActive`, refuses (POLICY_INVALID) when another activation won the race.
+   * Callers verify the signature first (activatePolicy in the CLI library does).
+   */
+  async activate(record: PolicyVersionRecord, options: { expectedActive?: string | null } = {}): Promise<void> {
+    const guard =
+      options.expectedActive === undefined
+        ? {}
+        : options.expectedActive === null
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': options.expectedActive } };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: { pk: 'VERSION', sk: `${record.activatedAt}#${record.version}`, ...record }, ConditionExpression: 'attribute_not_exists(sk)' } },
+            { Put: { TableName: this.tableName, Item: { ...ACTIVE, ...record }, ...guard } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TransactionCanceledException') {
+        throw new AppError('POLICY_INVALID', 'the active policy changed while activating (another activation won); check `nhigov policy status` and retry', { cause: error });
+      }
+      throw error;
+    }
   }
 
   async active(): Promise<PolicyVersionRecord | undefined> {
@@ -47,26 +87,110 @@ export class PolicyStore {
 
   /** Loads the active policy and verifies it against the trusted key. Fails closed. */
   async loadVerified(publicKeyPem: string): Promise<SignedPolicy> {
+    return (await this.loadVerifiedRecord(publicKeyPem)).signed;
+  }
+
+  /** loadVerified, with the ACTIVE record it came from. */
+  async loadVerifiedRecord(publicKeyPem: string): Promise<{ signed: SignedPolicy; record: PolicyVersionRecord }> {
     const record = await this.active();
     if (!record) throw new AppError('POLICY_INVALID', 'no governance policy is active (nhigov policy activate)');
-    return verifySignedPolicy(record.policyText, record.signatureText, publicKeyPem);
+    const signed = verifySignedPolicy(record.policyText, record.signatureText, publicKeyPem);
+    if (signed.version !== record.version) {
+      throw new AppError('POLICY_INVALID', `the ACTIVE pointer names version ${String(record.version).slice(0, 12)} but holds ${signed.version.slice(0, 12)}`);
+    }
+    return { signed, record };
   }
 
+  /** Every activation, newest first (a version activated twice appears twice). */
   async history(): Promise<PolicyVersionRecord[]> {
-    const out = await this.db.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'VERSION' }, ScanIndexForward: false }),
-    );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...record }) => record as PolicyVersionRecord);
+    const records: PolicyVersionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': 'VERSION' },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...(out.Items ?? []).map(({ pk: _pk, sk: _sk, ...record }) => record as PolicyVersionRecord));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records;
   }
 
+  /** The runtime verified and decided with `version` (clears an earlier refusal). */
   async recordRuntime(runtime: string, version: string, seenAt: string): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'RUNTIME', sk: runtime, runtime, version, seenAt } }));
   }
 
+  /** The runtime refused the active policy; its last good version stays recorded. */
+  async recordRefusal(runtime: string, refusal: { readonly at: string; readonly reason: string; readonly activeVersion: string | null }): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: 'RUNTIME', sk: runtime },
+        UpdateExpression: 'SET #r = :r, refusedAt = :at, refusingSince = if_not_exists(refusingSince, :at), refusal = :why, refusedVersion = :v',
+        ExpressionAttributeNames: { '#r': 'runtime' },
+        ExpressionAttributeValues: { ':r': runtime, ':at': refusal.at, ':why': refusal.reason.slice(0, 500), ':v': refusal.activeVersion ?? 'none' },
+      }),
+    );
+  }
+
+  async runtime(runtime: string): Promise<RuntimeRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'RUNTIME', sk: runtime }, ConsistentRead: true }));
+    return out.Item ? toRuntimeRecord(out.Item) : undefined;
+  }
+
   async runtimes(): Promise<RuntimeRecord[]> {
     const out = await this.db.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'RUNTIME' } }),
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'RUNTIME' }, ConsistentRead: true }),
     );
-    return (out.Items ?? []).map(({ runtime, version, seenAt }) => ({ runtime, version, seenAt }) as RuntimeRecord);
+    return (out.Items ?? []).map(toRuntimeRecord);
   }
+}
+
+function toRuntimeRecord(item: Record<string, unknown>): RuntimeRecord {
+  const { runtime, version, seenAt, refusedAt, refusal, refusedVersion, refusingSince } = item as Record<string, string | undefined>;
+  return {
+    runtime: runtime ?? '',
+    version: version ?? 'none',
+    seenAt: seenAt ?? '',
+    ...(refusedAt ? { refusedAt, refusal: refusal ?? '', refusedVersion: refusedVersion ?? 'none', refusingSince: refusingSince ?? refusedAt } : {}),
+  };
+}
+
+/**
+ * How far `runtime` is behind the active version, from the activation history (newest first).
+ * Pure: `policy status` and the PolicyVersionLag metric both use it.
+ */
+export function lagOf(
+  runtime: Pick<RuntimeRecord, 'version' | 'seenAt' | 'refusedAt' | 'refusingSince'>,
+  activeVersion: string | null,
+  history: readonly Pick<PolicyVersionRecord, 'version' | 'activatedAt'>[],
+  now: Date,
+): RuntimeLag {
+  const refusing = runtime.refusedAt !== undefined && (runtime.seenAt === '' || runtime.refusedAt >= runtime.seenAt);
+  if (runtime.version === activeVersion && !refusing) return { state: 'current', versionsBehind: 0, since: null, seconds: null };
+  const index = history.findIndex((h) => h.version === runtime.version);
+  let versionsBehind: number | null;
+  let since: string | null;
+  if (runtime.version === activeVersion) {
+    // The ACTIVE pointer still names the version it ran, but it can no longer verify it.
+    versionsBehind = 0;
+    since = runtime.refusingSince ?? runtime.refusedAt ?? null;
+  } else if (index < 0) {
+    // A version the history does not know: behind by an unknown count, at least since the current activation.
+    versionsBehind = null;
+    since = history[0]?.activatedAt ?? null;
+  } else {
+    versionsBehind = index;
+    since = history[index - 1]?.activatedAt ?? null;
+  }
+  const seconds = since ? Math.max(0, Math.round((now.getTime() - Date.parse(since)) / 1000)) : null;
+  const state = refusing ? 'refusing' : since !== null && runtime.seenAt > since ? 'lagging' : 'idle';
+  return { state, versionsBehind, since, seconds };
 }

@@ -42,26 +42,22 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** A free even port P with P+1 free too (moto's). */
+/**
+ * A free port P with P+1 free too (moto's), below the kernel's ephemeral range (32768+), so
+ * an outgoing connection can't take it between this check and the stack's listen.
+ */
 export async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (port < 1024 || port > 65000) continue;
-    const nextFree = await new Promise<boolean>((resolve) => {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
       const server = net.createServer();
       server.once('error', () => resolve(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-    if (nextFree) return port;
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    if ((await isFree(port)) && (await isFree(port + 1))) return port;
   }
-  throw new Error('no free port pair found');
+  throw new Error('no free port pair found below 32768');
 }
 
 export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: string): CliResult {
@@ -71,6 +67,18 @@ export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: 
 
 /** Starts a detached local stack on free ports with its own state dir. */
 export async function startTestStack(options: { seed?: boolean } = {}): Promise<TestStack> {
+  // Another process may take a checked port before moto binds it: try other ports, a few times.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startTestStackOnce(options);
+    } catch (error) {
+      const raced = /already in use|moto exited|did not answer/.test(String(error));
+      if (!raced || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startTestStackOnce(options: { seed?: boolean }): Promise<TestStack> {
   const port = await freePortPair();
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'nhigov-test-'));
   const env: NodeJS.ProcessEnv = {
@@ -84,7 +92,10 @@ export async function startTestStack(options: { seed?: boolean } = {}): Promise<
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const up = runCli(env, ['local', 'up', '--detach', ...(options.seed ? [] : ['--no-seed']), '--json']);
-  if (up.code !== 0) throw new Error(`local up failed (${up.code}): ${up.stderr}`);
+  if (up.code !== 0) {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw new Error(`local up failed (${up.code}): ${up.stderr}`);
+  }
   const outputs = JSON.parse(up.stdout) as LocalUpDocument;
   const endpoint = outputs.endpoint;
   const stack: TestStack = {

@@ -15,9 +15,20 @@ describe('reason codes', () => {
   });
   it('retry exactly the transient codes in the ASL', () => {
     expect(TRANSIENT_CODES).toEqual(['THROTTLED', 'TARGET_UNAVAILABLE']);
-    const asl = readFileSync(new URL('../../../statemachines/change.asl.json', import.meta.url), 'utf8');
-    const retried = new Set([...asl.matchAll(/"ErrorEquals": \[([^\]]*)\], "IntervalSeconds"/g)].flatMap((m) => (m[1] as string).split(',').map((s) => s.trim().replaceAll('"', ''))));
-    expect([...retried].sort()).toEqual([...TRANSIENT_CODES].sort());
+    for (const machine of ['change', 'rollback', 'finalize']) {
+      const asl: unknown = JSON.parse(readFileSync(new URL(`../../../statemachines/${machine}.asl.json`, import.meta.url), 'utf8'));
+      const retried = new Set<string>();
+      const walk = (node: unknown): void => {
+        if (Array.isArray(node)) return node.forEach(walk);
+        if (!node || typeof node !== 'object') return;
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Retry' && Array.isArray(value)) value.forEach((rule: { ErrorEquals: string[] }) => rule.ErrorEquals.forEach((name) => retried.add(name)));
+          else walk(value);
+        }
+      };
+      walk(asl);
+      expect([...retried].sort(), machine).toEqual([...TRANSIENT_CODES].sort());
+    }
   });
   it('route every non-finding failure to an owner', () => {
     for (const code of REASON_CODE_NAMES) {

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { approvalKeyOf, approvalLinkUrl, newApprovalId, signApprovalLink, type ApprovalChannel } from '../domain/approval-link.js';
+import { eligibleApprovers, separationOfDuties, type ApprovalFacts } from '../domain/approval.js';
+import type { JsonObject } from '../domain/plan-model.js';
+import { describeError, isAppError } from '../domain/reasons.js';
+import { approvalEmail, approvalSlackMessage, type ApprovalRequestView, type ApproverLink } from '../notifications/approval-message.js';
+import { sendEmail } from '../notifications/email.js';
+import { postSlackMessage } from '../notifications/slack.js';
+import { APPROVAL_RETENTION_SECONDS } from '../stores/approval-store.js';
+import { approvalServices, type ApprovalServices } from './approval-services.js';
+import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+
+/** The Payload of the RequestApproval callback task (lambda:invoke.waitForTaskToken). */
+const inputSchema = z.object({
+  changeId: z.string().min(1),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** $$.Task.Token: stored in the approvals table, and nowhere else. */
+  taskToken: z.string().min(1),
+  /** true: the actions were applied first (emergency containment); a rejection undoes them. */
+  afterTheFact: z.boolean().default(false),
+  /** The task's TimeoutSeconds (from the policy): links expire with it. */
+  timeoutSeconds: z.number().int().positive(),
+});
+export type RequestApprovalInput = z.infer<typeof inputSchema>;
+
+interface Delivery {
+  readonly channel: Extract<ApprovalChannel, 'email' | 'slack'>;
+  readonly to: string;
+  readonly delivered: boolean;
+  readonly reasonCode?: string;
+  readonly error?: string;
+}
+
+/**
+ * Asks for a decision: stores the task token under the hash of a fresh approval id, sends each
+ * eligible approver their own signed link (email, and one Slack message with a link per
+ * approver), records APPROVAL_REQUESTED and sets the change AWAITING_APPROVAL. The task then
+ * waits until the approval API answers it, or its timeout.
+ */
+export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, input: RequestApprovalInput): Promise<{ requested: true; approvalRef: string; delivered: number }> {
+  const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds } = input;
+  const plan = await rt.loadPlan(planHash);
+  const { policy } = await rt.loadPolicy();
+  const now = svc.now();
+  const exp = Math.floor(now.getTime() / 1000) + timeoutSeconds;
+  const requestedAt = now.toISOString();
+  const expiresAt = new Date(exp * 1000).toISOString();
+  const facts: ApprovalFacts = {
+    status: 'PENDING',
+    exp,
+    approvers: [...plan.approval.approvers],
+    owners: [...plan.approval.owners],
+    ...(plan.trigger.requestedBy ? { requestedBy: plan.trigger.requestedBy } : {}),
+    forbidOwnerApproval: policy.approval.forbidOwnerApproval,
+    forbidRequesterApproval: policy.approval.forbidRequesterApproval,
+  };
+  const approvalId = newApprovalId();
+  const approvalKey = approvalKeyOf(approvalId);
+  await svc.approvals.create({
+    ...facts,
+    approvalId: approvalKey,
+    changeId,
+    planHash,
+    policyVersion: plan.policyVersion,
+    taskToken,
+    afterTheFact,
+    group: plan.approval.group,
+    requestedAt,
+    expiresAt,
+    expiresAtEpoch: exp + APPROVAL_RETENTION_SECONDS,
+  });
+
+  const eligible = eligibleApprovers(facts);
+  const barred = facts.approvers.filter((a) => !eligible.includes(a)).map((a) => ({ approver: a, reason: separationOfDuties(facts, a)?.reason ?? 'APPROVER_NOT_AUTHORIZED' }));
+  const view: ApprovalRequestView = { plan, afterTheFact, expiresAt };
+  const deliveries = await notifyApprovers(svc, view, approvalId, exp, eligible);
+  const approvalRef = approvalKey.slice(0, 16);
+  await rt.evidence.append({
+    changeId,
+    type: 'APPROVAL_REQUESTED',
+    actor: AUTOMATION_ACTOR,
+    policyVersion: plan.policyVersion,
+    data: {
+      approvalRef,
+      group: plan.approval.group,
+      approvers: eligible,
+      barred: barred as unknown as JsonObject[],
+      reasons: [...plan.approval.reasons],
+      afterTheFact,
+      requestedAt,
+      expiresAt,
+      timeoutSeconds,
+      deliveries: deliveries as unknown as JsonObject[],
+    },
+  });
+  await rt.changes.update(changeId, {
+    status: 'AWAITING_APPROVAL',
+    approval: { approvalId, approvalRef, status: 'PENDING', group: plan.approval.group, approvers: eligible, afterTheFact, requestedAt, expiresAt, reasons: [...plan.approval.reasons] },
+  });
+  const delivered = deliveries.filter((d) => d.delivered).length;
+  if (delivered === 0) rt.logger.error('no approver could be notified; the request will time out unless decided with nhigov approve', { changeId, approvalRef });
+  rt.logger.info('approval requested', { changeId, approvalRef, afterTheFact, approvers: eligible.length, delivered, expiresAt });
+  return { requested: true, approvalRef, delivered };
+}
+
+/** One email per approver, one Slack message for the channel; each link is signed for its approver. */
+async function notifyApprovers(svc: ApprovalServices, view: ApprovalRequestView, approvalId: string, exp: number, approvers: readonly string[]): Promise<Delivery[]> {
+  if (!svc.baseUrl) return [];
+  const key = await svc.linkKey();
+  const baseUrl = svc.baseUrl;
+  const linkFor = (approver: string, channel: ApprovalChannel): ApproverLink => ({
+    approver,
+    url: approvalLinkUrl(baseUrl, signApprovalLink(key, { approvalId, approver, exp, channel })),
+  });
+  const deliveries: Delivery[] = [];
+  if (svc.sesSender) {
+    const from = svc.sesSender;
+    for (const approver of approvers) {
+      const message = approvalEmail(view, linkFor(approver, 'email'));
+      deliveries.push(await attempt('email', approver, () => sendEmail(svc.ses, { from, to: [approver], ...message })));
+    }
+  }
+  const webhook = await svc.slackWebhookUrl().catch(() => null);
+  if (webhook) {
+    const message = approvalSlackMessage(view, approvers.map((a) => linkFor(a, 'slack')));
+    deliveries.push(await attempt('slack', 'webhook', () => postSlackMessage(webhook, message)));
+  }
+  return deliveries;
+}
+
+async function attempt(channel: Delivery['channel'], to: string, send: () => Promise<unknown>): Promise<Delivery> {
+  try {
+    await send();
+    return { channel, to, delivered: true };
+  } catch (error) {
+    return { channel, to, delivered: false, reasonCode: isAppError(error) ? error.reasonCode : 'TARGET_UNAVAILABLE', error: describeError(error) };
+  }
+}
+
+export const handler = async (input: unknown) => {
+  const rt = runtime();
+  return requestApprovalCore(rt, approvalServices(rt), parseInput(inputSchema, input, 'request-approval'));
+};

@@ -1,0 +1,161 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
+import { PROJECT_ROOT } from '../../local/build.js';
+import { localSettings } from '../../local/settings.js';
+import { readStackOutputs } from '../../local/stack.js';
+import { putEvent } from '../../cli/commands/event.js';
+import { waitForChange, type ShowDocument } from '../../cli/lib/changes.js';
+import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
+import { signPolicyFile } from '../../cli/lib/policy-files.js';
+import { activatePolicy, policyStatus, type PolicyStatusDocument } from '../../cli/lib/policy-status.js';
+import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { createGovernedUser, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
+
+const DEFAULT_POLICY = readFileSync(path.join(PROJECT_ROOT, 'policy', 'default-policy.yaml'), 'utf8');
+
+/**
+ * The contract's commands run through the CLI; the steps around them (signing a fixture,
+ * sending an event, reading status between steps) call the same library functions in process,
+ * which keeps this file fast.
+ */
+describe('governance policy: sign, verify, activate, status, exemptions', () => {
+  let stack: TestStack;
+  let ctx: StackContext;
+  let key: string;
+  let trustedPem: string;
+  let defaultVersion: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    ctx = contextFromOutputs(readStackOutputs(localSettings(stack.env)) ?? (undefined as never));
+    key = path.join(stack.stateDir, 'policy.key');
+    trustedPem = readFileSync(path.join(stack.stateDir, 'policy.pub'), 'utf8');
+  });
+  afterAll(() => stack?.stop());
+
+  function policyFile(name: string, text: string, sign = true): string {
+    const file = path.join(stack.stateDir, `${name}.yaml`);
+    writeFileSync(file, text);
+    if (sign) signPolicyFile(file, key);
+    return file;
+  }
+
+  async function runTermination(owner: string): Promise<ShowDocument> {
+    const parsed = parseGovernanceEvent(terminationEvent(owner));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const { changeId } = await putEvent(ctx, parsed.event);
+    const { doc, settled } = await waitForChange(ctx, changeId, 90_000);
+    if (!doc || !settled) throw new Error(`change ${changeId} did not settle`);
+    return doc;
+  }
+
+  const status = (): Promise<PolicyStatusDocument> => policyStatus(ctx.policies, trustedPem);
+
+  it('CLI: keygen, sign, verify (0 / 1), activate refusals (2, nothing changes), status', async () => {
+    const prefix = path.join(stack.stateDir, 'ops');
+    expect(stack.json<{ keyId: string }>(['policy', 'keygen', '--out', prefix]).keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(statSync(`${prefix}.key`).mode & 0o777).toBe(0o600);
+    expect(stack.cli(['policy', 'keygen', '--out', prefix]).code).toBe(2);
+
+    const foreign = policyFile('foreign', DEFAULT_POLICY.replace('name: default', 'name: foreign'), false);
+    const sig = stack.json<{ version: string; keyId: string; signature: string; signedAt: string; signatureFile: string }>(['policy', 'sign', foreign, '--key', `${prefix}.key`]);
+    expect(Object.keys(JSON.parse(readFileSync(`${foreign}.sig`, 'utf8')))).toEqual(['version', 'keyId', 'signature', 'signedAt']);
+    expect(stack.cli(['policy', 'verify', foreign, '--pub', `${prefix}.pub`]).code).toBe(0);
+    // Default key: the one the running stack trusts; this file is signed by another.
+    const untrusted = stack.cli(['policy', 'verify', foreign]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain(`signed by key ${sig.keyId}, not by the trusted key`);
+
+    const tampered = policyFile('tampered', DEFAULT_POLICY.replace('name: default', 'name: tampered'));
+    expect(stack.cli(['policy', 'verify', tampered]).code).toBe(0);
+    writeFileSync(tampered, readFileSync(tampered, 'utf8').replace('inactivityDays: 90', 'inactivityDays: 9000'));
+    const verify = stack.cli(['policy', 'verify', tampered, '--json']);
+    expect(verify.code).toBe(1);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ valid: false, reason: expect.stringMatching(/not what was signed/) });
+
+    const before = stack.json<PolicyStatusDocument>(['policy', 'status']);
+    expect(before.active).toMatchObject({ name: 'default', activatedBy: 'local-stack@nhigov.local', valid: true, supersedes: null });
+    defaultVersion = before.active?.version ?? '';
+    const unsigned = policyFile('unsigned', DEFAULT_POLICY.replace('name: default', 'name: unsigned'), false);
+    for (const [file, why] of [
+      [unsigned, /POLICY_INVALID: .*is not signed/],
+      [tampered, /POLICY_INVALID: .*not what was signed/],
+      [foreign, /POLICY_INVALID: .*not by the trusted key/],
+    ] as const) {
+      const refused = stack.cli(['policy', 'activate', file, '--as', 'lead@example.com']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(why);
+    }
+    expect((await status()).active).toEqual(before.active);
+    expect((await status()).previous).toEqual([]);
+  });
+
+  it('activating a new signed version changes the next decision, the recorded version, and shows lag until the runtime moves', async () => {
+    // Decide once with the default policy so the runtime has a version on record.
+    expect((await runTermination(ownerEmail('nobody'))).status).toBe('NO_CHANGES');
+    expect((await status()).runtimes).toEqual([expect.objectContaining({ runtime: `local-gateway:${stack.port}`, version: defaultVersion, state: 'current' })]);
+
+    const owner = ownerEmail();
+    const { userName } = await createGovernedUser(stack.direct, { owner, keys: 2 });
+    const file = policyFile('revoke-only', DEFAULT_POLICY.replace('name: default', 'name: revoke-only').replace('users: [deactivateKeys, revokeSessions]', 'users: [revokeSessions]'));
+    const activated = stack.json<{ activated: boolean; version: string; supersedes: string; activatedBy: string }>(['policy', 'activate', file, '--as', 'Lead@Example.com']);
+    expect(activated).toMatchObject({ activated: true, supersedes: defaultVersion, activatedBy: 'lead@example.com' });
+
+    const lagging = stack.json<PolicyStatusDocument>(['policy', 'status']);
+    expect(lagging.active).toMatchObject({ version: activated.version, name: 'revoke-only', valid: true, activatedBy: 'lead@example.com' });
+    expect(lagging.previous.map((p) => [p.version, p.activatedBy])).toEqual([[defaultVersion, 'local-stack@nhigov.local']]);
+    expect(lagging.runtimes[0]).toMatchObject({ version: defaultVersion, current: false, versionsBehind: 1, state: 'idle', lagSince: lagging.active?.activatedAt });
+    expect(lagging.lagging).toBe(1);
+
+    const done = await runTermination(owner);
+    expect(done.status).toBe('VERIFIED');
+    expect(done.actions.map((a) => a.kind)).toEqual(['iam.putSessionRevocationDeny']);
+    expect(Object.values(await keyStatuses(stack.direct, userName))).toEqual(['Active', 'Active']);
+    expect((await stack.direct.iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: 'nhigov-revoke-older-sessions' }))).PolicyDocument).toBeTruthy();
+    expect(new Set(done.evidence.map((e) => e.policyVersion))).toEqual(new Set([activated.version]));
+    expect(done.policyVersion).toBe(activated.version);
+
+    const current = await status();
+    expect(current.runtimes[0]).toMatchObject({ version: activated.version, state: 'current' });
+    expect(current.lagging).toBe(0);
+  });
+
+  it('an exemption applies until its expiry and no longer after it (no cleanup job)', async () => {
+    const owner = ownerEmail();
+    const exempt = await createGovernedUser(stack.direct, { owner, keys: 1, name: unique('svc-exempt') });
+    const expired = await createGovernedUser(stack.direct, { owner, keys: 1, name: unique('svc-expired') });
+    const future = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const file = policyFile(
+      'exemptions',
+      DEFAULT_POLICY.replace('name: default', 'name: with-exemptions').replace(
+        'exemptions: []',
+        [
+          'exemptions:',
+          `  - { nhi: ${exempt.userName}, reason: vendor cut-over, ticket: CHG-100, approver: ciso@example.com, expiresAt: "${future}" }`,
+          `  - { nhi: ${expired.userName}, reason: last quarter, ticket: CHG-099, approver: ciso@example.com, expiresAt: "${past}" }`,
+        ].join('\n'),
+      ),
+    );
+    const activated = await activatePolicy(ctx.policies, { file, as: 'lead@example.com', trustedPublicKeyPem: trustedPem });
+    expect(activated.warnings).toEqual([expect.stringContaining(`exemption for ${expired.userName} (CHG-099) expired`)]);
+    const current = await status();
+    expect(current.active?.exemptions.map((e) => [e.ticket, e.inForce])).toEqual([
+      ['CHG-100', true],
+      ['CHG-099', false],
+    ]);
+    expect(current.previous).toHaveLength(2);
+
+    const done = await runTermination(owner);
+    expect(done.status).toBe('VERIFIED');
+    expect(await keyStatuses(stack.direct, exempt.userName)).toEqual({ [exempt.keyIds[0] as string]: 'Active' });
+    expect(await keyStatuses(stack.direct, expired.userName)).toEqual({ [expired.keyIds[0] as string]: 'Inactive' });
+    expect(done.actions.every((a) => a.target.nhi === expired.userName)).toBe(true);
+    const exemptions = done.evidence.filter((e) => e.type === 'EXEMPTED');
+    expect(exemptions).toEqual([expect.objectContaining({ reasonCode: 'EXEMPTED', nhi: exempt.userName, data: expect.objectContaining({ ticket: 'CHG-100', approver: 'ciso@example.com', expiresAt: future }) })]);
+    expect(done.reasonCodes).toContain('EXEMPTED');
+  });
+});
