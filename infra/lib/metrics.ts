@@ -6,25 +6,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ReasonCode } from '../../lambdas/domain/reasons.js';
-import { POLICY_VERSION_LAG_METRIC } from '../../lambdas/handlers/policy-metrics.js';
+import { GOVERNANCE_METRICS } from '../../lambdas/domain/metrics.js';
 import type { TerminalStatus } from '../../lambdas/domain/status.js';
 import { METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from './functions.js';
 
-/** Name, unit and extra dimension of each metric; the contract between handlers and infra. */
-export const GOVERNANCE_METRICS = {
-  /** 1 per change reaching a terminal status; dimension `status` (a TERMINAL_STATUSES value). */
-  changeCompleted: { name: 'ChangeCompleted', unit: 'Count', dimension: 'status' },
-  /** 1 per reason code recorded (evidence event with a reasonCode); dimension `reasonCode`. */
-  reasonCode: { name: 'ReasonCode', unit: 'Count', dimension: 'reasonCode' },
-  /** Trigger event time → VERIFIED, per change that ends VERIFIED. */
-  eventToVerified: { name: 'EventToVerifiedLatency', unit: 'Milliseconds' },
-  /** APPROVAL_REQUESTED → decision (approve or reject). */
-  approvalLatency: { name: 'ApprovalLatency', unit: 'Milliseconds' },
-  /** Gauge: changes ended ESCALATED and not yet resolved. */
-  openEscalations: { name: 'OpenEscalations', unit: 'Count' },
-  /** Gauge: policy versions a runtime is behind the active one (0 when current). */
-  policyVersionLag: { name: POLICY_VERSION_LAG_METRIC, unit: 'Count' },
-} as const;
+/** Name, unit and extra dimension of each metric: the contract between handlers and infra. */
+export { GOVERNANCE_METRICS };
 
 type Statistic = 'Sum' | 'Maximum' | 'p50' | 'p95';
 

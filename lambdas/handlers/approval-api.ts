@@ -7,6 +7,7 @@ import type { ApprovalDecisionRecord, ApprovalRecord } from '../stores/approval-
 import { renderApprovalPage, renderMessagePage, PAGE_HEADERS } from './approval-page.js';
 import { approvalServices, isTaskGone, type ApprovalServices } from './approval-services.js';
 import { runtime, type Runtime } from './runtime.js';
+import { emitApprovalLatency } from './governance-metrics.js';
 
 /** The approval API's view of an HTTP request: the same for a function URL and the local gateway. */
 export interface HttpRequest {
@@ -162,6 +163,7 @@ async function recordDecision(rt: Runtime, record: ApprovalRecord, decided: Appr
     ...(decided.decision === 'reject' ? { reasonCode: 'APPROVAL_REJECTED' as const } : {}),
     data: { decision: decided.decision, approver: decided.approver, channel: link.channel, comment: decided.comment, decidedAt: decided.decidedAt, afterTheFact: record.afterTheFact, approvalRef: record.approvalId.slice(0, 16), requestedAt: record.requestedAt },
   });
+  emitApprovalLatency(Date.parse(decided.decidedAt) - Date.parse(record.requestedAt));
   await rt.changes.update(record.changeId, {
     approval: { ...(change?.approval ?? {}), status: decided.decision === 'approve' ? 'APPROVED' : 'REJECTED', decidedBy: decided.approver, decidedAt: decided.decidedAt, channel: decided.channel, comment: decided.comment },
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isReasonCode, REASON_CODES, type ReasonCode } from '../domain/reasons.js';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../domain/status.js';
 import { notifyEscalation } from './escalation-notice.js';
+import { emitCompletion } from './governance-metrics.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
 const inputSchema = z.object({
@@ -28,6 +29,12 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   }
   await rt.evidence.append({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
   if (change) await rt.changes.update(changeId, { status, reasonCodes });
+  emitCompletion({
+    status,
+    reasonCodes,
+    ...(status === 'VERIFIED' && change ? { eventToVerifiedMs: Date.now() - Date.parse(change.createdAt) } : {}),
+    openEscalations: await rt.changes.countByStatus('ESCALATED'),
+  });
   rt.logger.info('change completed', { changeId, status, reasonCodes });
   return { changeId, status, reasonCodes };
 }

@@ -3,9 +3,11 @@ import type { SignedPolicy } from '../domain/policy-signature.js';
 import { isAppError } from '../domain/reasons.js';
 import { lagOf, type PolicyStore } from '../stores/policy-store.js';
 
-/** CloudWatch namespace and metric name the dashboard and the lag alarm read. */
-export const METRICS_NAMESPACE = 'NhiGovernor';
-export const POLICY_VERSION_LAG_METRIC = 'PolicyVersionLag';
+import { GOVERNANCE_METRICS, METRICS_NAMESPACE } from '../domain/metrics.js';
+
+/** The metric name the dashboard and the lag alarm read. */
+export const POLICY_VERSION_LAG_METRIC = GOVERNANCE_METRICS.policyVersionLag.name;
+export { METRICS_NAMESPACE };
 
 /** One observation: how many versions the runtime is behind the ACTIVE one when it loads a policy. */
 export interface PolicyLagSample {

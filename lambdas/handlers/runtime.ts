@@ -44,6 +44,11 @@ export interface Runtime {
   readonly connectors: ConnectorContext;
   /** The active policy, verified against the trusted key; fails closed with POLICY_INVALID. */
   loadPolicy(): Promise<SignedPolicy>;
+  /**
+   * The policy a change was planned under (its version is in the plan), verified; versions are
+   * immutable, so cached. Later steps of a change decide with it, not with whatever is active now.
+   */
+  loadPolicyVersion(version: string): Promise<SignedPolicy>;
   /** Plans are immutable: cached by hash. */
   loadPlan(planHash: string): Promise<Plan>;
 }
@@ -60,6 +65,7 @@ export function runtime(): Runtime {
   const policies = new PolicyStore(db, env.NHIGOV_TABLE_POLICIES);
   const plans = new PlanStore(db, env.NHIGOV_TABLE_PLANS);
   const planCache = new Map<string, Plan>();
+  const versionCache = new Map<string, Promise<SignedPolicy>>();
   cached = {
     env,
     logger: new Logger({ serviceName: 'nhi-governor' }),
@@ -76,6 +82,15 @@ export function runtime(): Runtime {
         runtime: env.NHIGOV_RUNTIME_NAME,
         warn: (message, error) => cached?.logger.warn(message, { error: String(error) }),
       });
+    },
+    loadPolicyVersion(version) {
+      let signed = versionCache.get(version);
+      if (!signed) {
+        signed = policies.loadVerifiedVersion(version, env.NHIGOV_POLICY_PUBLIC_KEY);
+        signed.catch(() => versionCache.delete(version));
+        versionCache.set(version, signed);
+      }
+      return signed;
     },
     async loadPlan(planHash) {
       const hit = planCache.get(planHash);

@@ -16,7 +16,7 @@ const inputSchema = z.object({
 
 export async function summarizeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<Outcome> {
   const plan = await rt.loadPlan(input.planHash);
-  const { policy } = await rt.loadPolicy();
+  const { policy } = await rt.loadPolicyVersion(plan.policyVersion);
   const outcome = input.approvalRejected ? outcomeOfRejection(plan, input.results, policy) : decideOutcome(plan, input.results, policy);
   if (outcome.reasonCodes.length > 0) {
     // Merge: the findings recorded at planning time (e.g. CREDENTIAL_EXPOSED) stay.

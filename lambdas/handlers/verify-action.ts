@@ -21,7 +21,7 @@ const inputSchema = z.object({
 export async function verifyCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<{ verified: true; observed: Record<string, unknown> }> {
   const { changeId, planHash, actionId, final, mode } = input;
   const { plan, action, connector, params, expected } = await resolveAction(rt, planHash, actionId, mode);
-  const { policy } = await rt.loadPolicy();
+  const { policy } = await rt.loadPolicyVersion(plan.policyVersion);
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
   const previous = await rt.changes.get(changeId);
   const attempts = previous?.actions?.[actionId]?.attempts ?? 1;

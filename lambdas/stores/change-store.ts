@@ -80,6 +80,31 @@ export class ChangeStore {
     );
   }
 
+  /** How many changes (of every kind) are in `status` now: the open-escalations gauge. */
+  async countByStatus(status: ChangeStatus): Promise<number> {
+    let count = 0;
+    for (const kind of ['change', 'rollback'] as const) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'byKind',
+            KeyConditionExpression: '#k = :k',
+            FilterExpression: '#s = :s',
+            ExpressionAttributeNames: { '#k': 'kind', '#s': 'status' },
+            ExpressionAttributeValues: { ':k': kind, ':s': status },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        count += out.Count ?? 0;
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return count;
+  }
+
   async list(kind: ChangeRecord['kind'] = 'change', limit = 200): Promise<ChangeRecord[]> {
     const out = await this.db.send(
       new QueryCommand({

@@ -101,6 +101,18 @@ export class PolicyStore {
     return { signed, record };
   }
 
+  /**
+   * A version that was activated at some time, verified against the trusted key (fail closed):
+   * a change keeps deciding with the version it was planned under.
+   */
+  async loadVerifiedVersion(version: string, publicKeyPem: string): Promise<SignedPolicy> {
+    const record = (await this.history()).find((r) => r.version === version);
+    if (!record) throw new AppError('POLICY_INVALID', `policy version ${version.slice(0, 12)} was never activated`);
+    const signed = verifySignedPolicy(record.policyText, record.signatureText, publicKeyPem);
+    if (signed.version !== version) throw new AppError('POLICY_INVALID', `the stored record of version ${version.slice(0, 12)} holds ${signed.version.slice(0, 12)}`);
+    return signed;
+  }
+
   /** Every activation, newest first (a version activated twice appears twice). */
   async history(): Promise<PolicyVersionRecord[]> {
     const records: PolicyVersionRecord[] = [];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decideThroughLink } from '../../cli/commands/approve.js';
+import { decideThroughLink } from '../../cli/lib/approvals.js';
 import { listChanges, showChange } from '../../cli/lib/changes.js';
 import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
 import { toCsv, toJsonl } from '../../cli/lib/evidence-format.js';
@@ -132,7 +132,7 @@ export function consoleRoute(options: ConsoleOptions): GatewayRoute {
     let flash: Flash;
     try {
       const comment = (form.get('comment') ?? '').trim();
-      const result = await decideThroughLink(ctx(), { changeId, approver, decision, ...(comment ? { comment } : {}) });
+      const result = await decideThroughLink(ctx(), { changeId, approver, decision, channel: 'web', ...(comment ? { comment } : {}) });
       flash = result.ok
         ? { tone: 'ok', message: `${decision === 'approve' ? 'Approved' : 'Rejected'} as ${result.approver} through the approval API; the workflow took the decision${result.changeStatus ? ` (change status then: ${result.changeStatus})` : ''}.` }
         : { tone: 'bad', message: `Refused by the approval API (HTTP ${result.httpStatus}) ${result.reasonCode ?? result.reason ?? ''}: ${result.message ?? ''}` };
