@@ -58,6 +58,11 @@ export function renderChange(io: CliIo, doc: ShowDocument): string {
           doc.actions.map((a) => [a.actionId, a.kind, `${a.target.type} ${a.target.id}`, a.status, a.attempts, a.reasonCode ?? '', a.observed ? JSON.stringify(a.observed) : '']),
         ),
   ];
+  if (doc.approval) {
+    const a = doc.approval as Record<string, unknown>;
+    const decided = typeof a.decidedBy === 'string' ? `, decided by ${a.decidedBy} at ${String(a.decidedAt)} via ${String(a.channel)}${a.comment ? ` ("${String(a.comment)}")` : ''}` : '';
+    lines.push('', `approval: ${String(a.status ?? 'requested')}${decided}`);
+  }
   if (doc.plan?.findings.length) lines.push('', 'findings:', ...doc.plan.findings.map((f) => `  ${f.reasonCode}  ${f.nhi}: ${f.message}`));
   lines.push('', `evidence: ${doc.evidence.length} events (nhigov evidence ${doc.changeId})`);
   return lines.join('\n');

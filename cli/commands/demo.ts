@@ -12,6 +12,7 @@ import { paint, table, type CliIo } from '../lib/io.js';
 import { spinner } from '../lib/progress.js';
 import { renderPlan } from '../lib/render-plan.js';
 import { putEvent } from './event.js';
+import { decideThroughLink } from '../lib/approvals.js';
 import { down, startDetachedStack } from './local.js';
 import { renderChange } from './changes.js';
 
@@ -69,6 +70,24 @@ async function runDemo(out: CliIo): Promise<void> {
     say(`  ${user.name}: ${(keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId} ${k.Status}`).join(', ')}`);
   }
   say('');
+  say(paint(out, 'bold', 'scenario: alice@example.com leaves; her NHIs serve production, her manager is bob@example.com'));
+  const prodTermination = event('Employee Terminated', { employeeId: 'E-0007', email: 'alice@example.com', managerEmail: 'bob@example.com' });
+  say(renderPlan(out, await dryRunPlan(ctx, prodTermination)));
+  say('');
+  const pending = await runChange(out, ctx, prodTermination);
+  if (pending.status === 'AWAITING_APPROVAL') {
+    say('');
+    say(paint(out, 'bold', 'nothing has been written: the change waits for an approver. Each approver got a link of their own:'));
+    for (const link of await approvalLinks(outputs.endpoint)) say(`  ${link}`);
+    say(paint(out, 'dim', '  (opening a link only shows the plan; the decision is a POST. Emails: console → Outbox.)'));
+    say('');
+    say(`approving as approver@example.com through the same signed-link API (\`nhigov approve ${pending.changeId} --as approver@example.com\`)`);
+    const decided = await decideThroughLink(ctx, { changeId: pending.changeId, approver: 'approver@example.com', decision: 'approve', comment: 'demo: offboarding ticket HR-0007' });
+    if (!decided.ok) say(paint(out, 'red', `  refused: ${decided.reasonCode ?? decided.reason ?? decided.httpStatus}`));
+    await followChange(out, ctx, pending.changeId, Date.now(), pending.printed);
+  }
+
+  say('');
   say(paint(out, 'bold', 'where to look next'));
   say(`  console        ${outputs.consoleUrl}`);
   say(`  a change       npm run nhigov -- show <changeId>      (or: npx nhigov changes)`);
@@ -77,13 +96,27 @@ async function runDemo(out: CliIo): Promise<void> {
   say(`  your own event npx nhigov event my-event.json   (see README)`);
 }
 
+/** The approval links the Slack sink received (one per approver). */
+async function approvalLinks(endpoint: string): Promise<string[]> {
+  const reply = await fetch(`${endpoint}/_sinks/slack`);
+  const body = (await reply.json()) as { messages: Array<{ payload: unknown }> };
+  const text = JSON.stringify(body.messages.at(-1)?.payload ?? {});
+  return [...new Set(text.match(/https?:\/\/[^\s"'<>|\\]+\/approvals\/[^\s"'<>|\\]+/g) ?? [])].map((link) => link.replace(/&amp;/g, '&'));
+}
+
 /** Sends the event and narrates the change step by step from its evidence until it settles. */
-async function runChange(out: CliIo, ctx: StackContext, governanceEvent: GovernanceEvent): Promise<void> {
+async function runChange(out: CliIo, ctx: StackContext, governanceEvent: GovernanceEvent): Promise<{ changeId: string; status: string; printed: number }> {
   const sent = Date.now();
   const progress = spinner('sending the event to the bus');
   const { changeId } = await putEvent(ctx, governanceEvent);
-  progress.update(`change ${changeId} running`);
-  let printed = 0;
+  progress.stop();
+  return followChange(out, ctx, changeId, sent, 0);
+}
+
+/** Prints each new evidence event of the change until it is terminal or awaits a person. */
+async function followChange(out: CliIo, ctx: StackContext, changeId: string, since: number, alreadyPrinted: number): Promise<{ changeId: string; status: string; printed: number }> {
+  const progress = spinner(`change ${changeId} running`);
+  let printed = alreadyPrinted;
   for (;;) {
     const doc = await showChange(ctx, changeId);
     if (doc) {
@@ -92,12 +125,12 @@ async function runChange(out: CliIo, ctx: StackContext, governanceEvent: Governa
         out.info(`  ${paint(out, 'dim', e.at.slice(11, 23))} ${e.type.padEnd(18)} ${[e.actionId, e.nhi, e.reasonCode].filter(Boolean).join(' ')}`);
       }
       printed = doc.evidence.length;
-      if (isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL') {
+      if (isTerminalStatus(doc.status) || (doc.status === 'AWAITING_APPROVAL' && printed > alreadyPrinted && doc.evidence.some((e) => e.type === 'APPROVAL_REQUESTED') && !doc.evidence.some((e) => e.type === 'APPROVED'))) {
         progress.stop();
         out.info('');
         out.info(renderChange(out, doc));
-        out.info(`event → ${doc.status} in ${((Date.now() - sent) / 1000).toFixed(1)}s`);
-        return;
+        out.info(`${alreadyPrinted ? 'decision' : 'event'} → ${doc.status} in ${((Date.now() - since) / 1000).toFixed(1)}s`);
+        return { changeId, status: doc.status, printed };
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));

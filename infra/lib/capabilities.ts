@@ -4,43 +4,29 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { FunctionDefinition } from '../resources.js';
+import { FUNCTION_CAPABILITIES, type FunctionCapability, type FunctionDefinition } from '../resources.js';
 import type { ApprovalChannels } from './approval-channels.js';
 import { StackDefinitionError } from './errors.js';
 import type { HandlerFunction } from './functions.js';
 import { stateMachineArn, type StateMachineId, type Workflows } from './workflows.js';
 
-export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey'] as const;
-/**
- * - `startChange` / `startRollback`: states:StartExecution on that state machine.
- * - `taskResponse`: states:SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat on the stack's state machines.
- * - `sendEmail`: ses:SendEmail from the sender address only; env NHIGOV_SES_SENDER, NHIGOV_APPROVAL_BASE_URL.
- * - `slackWebhook`: read the webhook secret; env NHIGOV_SLACK_WEBHOOK_SECRET_ARN, NHIGOV_APPROVAL_BASE_URL.
- * - `approvalKey`: read the link-signing key; env NHIGOV_APPROVAL_HMAC_SECRET_ARN.
- */
-export type FunctionCapability = (typeof FUNCTION_CAPABILITIES)[number];
+/** Declared per function in FUNCTIONS (`uses`, infra/resources.ts), which documents each one. */
+export { FUNCTION_CAPABILITIES, type FunctionCapability };
 
 /**
- * Until FunctionDefinition carries `uses` (proposed for infra/resources.ts), the capabilities of
- * the functions whose role is fixed by the contract. A definition's own `uses` always wins.
+ * The capabilities of one function: its `uses` field, nothing when it has none. Checked at run
+ * time too, for definitions that did not come through the type checker.
  */
-const INTERIM_USES: Readonly<Record<string, readonly FunctionCapability[]>> = {
-  ingest: ['startChange'],
-  'request-approval': ['sendEmail', 'slackWebhook', 'approvalKey'],
-  'approval-api': ['approvalKey', 'taskResponse'],
-  complete: ['sendEmail'],
-};
-
-/** The capabilities of one function: its `uses` field when present, else the interim table. */
 export function capabilitiesOf(definition: FunctionDefinition): readonly FunctionCapability[] {
-  const declared: unknown = (definition as FunctionDefinition & { readonly uses?: unknown }).uses;
-  if (declared === undefined) return INTERIM_USES[definition.name] ?? [];
+  const declared: unknown = definition.uses;
+  if (declared === undefined) return [];
   if (!Array.isArray(declared)) throw new StackDefinitionError(`function "${definition.name}": uses must be an array of ${FUNCTION_CAPABILITIES.join(', ')}`);
   for (const capability of declared) {
     if (!(FUNCTION_CAPABILITIES as readonly unknown[]).includes(capability)) {
       throw new StackDefinitionError(`function "${definition.name}": unknown capability "${String(capability)}" (known: ${FUNCTION_CAPABILITIES.join(', ')})`);
     }
   }
+  if (new Set(declared).size !== declared.length) throw new StackDefinitionError(`function "${definition.name}": uses lists a capability twice`);
   return declared as FunctionCapability[];
 }
 

@@ -8,15 +8,25 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { physicalName, type TableDefinition, type TableId } from '../resources.js';
+import { physicalName, RUNTIME_RECORD_PARTITION, type TableAccess, type TableDefinition, type TableId } from '../resources.js';
 import { StackDefinitionError } from './errors.js';
 
-export type TableAccess = 'read' | 'append' | 'readWrite';
+export type { TableAccess };
 
-/** DynamoDB actions per access mode. `append` reads the chain head and puts new items, nothing else. */
+const READ_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'] as const;
+
+/** What `readRecordRuntime` adds to `read`, only on items whose partition key is RUNTIME_RECORD_PARTITION. */
+export const RUNTIME_RECORD_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/**
+ * DynamoDB actions per access mode (every action any statement of the mode grants). `append`
+ * reads the chain head and puts new items, nothing else; `readRecordRuntime` is `read` plus
+ * RUNTIME_RECORD_ACTIONS in a second statement limited by `dynamodb:LeadingKeys`.
+ */
 export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
-  read: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+  read: [...READ_ACTIONS],
   append: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  readRecordRuntime: [...READ_ACTIONS, ...RUNTIME_RECORD_ACTIONS].sort(),
   readWrite: [
     'dynamodb:BatchGetItem',
     'dynamodb:BatchWriteItem',
@@ -99,13 +109,26 @@ export class GovernanceTables extends Construct {
    */
   grant(role: iam.IRole, id: TableId, access: TableAccess, grantee: string): void {
     const { table, definition } = this.entry(id);
-    if (definition.appendOnly && access === 'readWrite') {
-      throw new StackDefinitionError(`${grantee}: table "${id}" is append-only; declare access 'append' (PutItem) or 'read', never 'readWrite'`);
+    if (definition.appendOnly && (access === 'readWrite' || access === 'readRecordRuntime')) {
+      throw new StackDefinitionError(`${grantee}: table "${id}" is append-only; declare access 'append' (PutItem) or 'read', never '${access}'`);
+    }
+    if (access === 'readRecordRuntime' && definition.partitionKey.type !== 'S') {
+      throw new StackDefinitionError(`${grantee}: access 'readRecordRuntime' needs a string partition key ("${RUNTIME_RECORD_PARTITION}"); table "${id}" has a number`);
     }
     const indexArns = definition.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn, ...indexArns] }),
-    );
+    if (access === 'readRecordRuntime') {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...READ_ACTIONS], resources: [table.tableArn, ...indexArns] }));
+      // Items are written on the table only (never through an index): no index ARN here.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...RUNTIME_RECORD_ACTIONS],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RUNTIME_RECORD_PARTITION] } },
+        }),
+      );
+    } else {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn, ...indexArns] }));
+    }
     if (access === 'read') this.key.grantDecrypt(role);
     else this.key.grantEncryptDecrypt(role);
   }

@@ -10,7 +10,8 @@ import { capabilitiesOf } from '../../infra/lib/capabilities.js';
 import { parseDeployConfig } from '../../infra/lib/config.js';
 import { NhiGovernorStack, SHARED_DEFINITIONS, type StackDefinitions } from '../../infra/lib/stack.js';
 import type { FunctionDefinition } from '../../infra/resources.js';
-import { buildStack, resourcesOfType, TEST_CONTEXT } from './support/stack.js';
+import { asArray, statementsByRole } from './support/iam.js';
+import { buildStack, resourcesOfType, roleOfFunction, TEST_CONTEXT } from './support/stack.js';
 
 const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): FunctionDefinition => ({
   name,
@@ -25,7 +26,8 @@ const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): Function
 /** ingest, two functions and one state machine: the smallest stack with a workflow. */
 const MINIMAL: StackDefinitions = {
   ...SHARED_DEFINITIONS,
-  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask'), fn('work', { tables: [{ id: 'evidence', access: 'append' }] })],
+  // `uses` on a function not named ingest, none on ingest: capabilities follow the declaration, not the name.
+  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }] })],
   stateMachines: [{ id: 'change', file: 'test/infra/fixtures/callback.asl.json', functionSubstitutions: { AskFunctionArn: 'ask', WorkFunctionArn: 'work' } }],
 };
 
@@ -59,6 +61,13 @@ describe('optional parts follow the definitions', () => {
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0]?.Resource)).toMatch(/FunctionsAsk.*FunctionsWork|FunctionsWork.*FunctionsAsk/);
   });
+
+  it('grants capabilities from each function\'s `uses` field, not from its name', () => {
+    const byRole = statementsByRole(json);
+    const starts = (name: string): boolean =>
+      (byRole.get(roleOfFunction(json, name)) ?? []).some((s) => s.Effect === 'Allow' && asArray(s.Action).includes('states:StartExecution'));
+    expect({ ingest: starts('ingest'), ask: starts('ask'), work: starts('work') }).toEqual({ ingest: false, ask: true, work: false });
+  });
 });
 
 describe('definitions the stack refuses', () => {
@@ -71,10 +80,22 @@ describe('definitions the stack refuses', () => {
     expect(() => construct({ ...MINIMAL, functions: MINIMAL.functions.slice(1) })).toThrow(/no function "ingest"/);
   });
 
-  it('an unknown capability in `uses`', () => {
-    const odd = { ...fn('odd'), uses: ['sendFax'] } as FunctionDefinition;
+  it('readRecordRuntime on an append-only table (it would allow UpdateItem)', () => {
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'plans', access: 'readRecordRuntime' }] })] };
+    expect(() => construct(definitions)).toThrow(/"plans" is append-only/);
+  });
+
+  it('an unknown or repeated capability in `uses` (definitions that bypassed the type checker)', () => {
+    const odd = { ...fn('odd'), uses: ['sendFax'] } as unknown as FunctionDefinition;
     expect(() => capabilitiesOf(odd)).toThrow(/unknown capability "sendFax"/);
-    expect(capabilitiesOf({ ...fn('x'), uses: ['approvalKey'] } as FunctionDefinition)).toEqual(['approvalKey']);
+    expect(() => capabilitiesOf(fn('twice', { uses: ['approvalKey', 'approvalKey'] }))).toThrow(/twice/);
+    expect(() => construct({ ...MINIMAL, functions: [...MINIMAL.functions, odd] })).toThrow(/unknown capability "sendFax"/);
+    expect(capabilitiesOf(fn('x', { uses: ['approvalKey'] }))).toEqual(['approvalKey']);
+    expect(capabilitiesOf(fn('none'))).toEqual([]);
+  });
+
+  it('a capability whose state machine the definitions do not have', () => {
+    expect(() => construct({ ...MINIMAL, functions: [...MINIMAL.functions, fn('undo', { uses: ['startRollback'] })] })).toThrow(/rollback/);
   });
 
   it('an ASL placeholder without a substitution, and a substitution the ASL does not use', () => {

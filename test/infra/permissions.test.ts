@@ -3,15 +3,20 @@
  * connector actions declare, it reaches only connector functions, and no role can delete or
  * overwrite evidence.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { capabilitiesOf } from '../../infra/lib/capabilities.js';
 import { connectorActions, connectorStatements } from '../../infra/lib/connector-policy.js';
-import { APPEND_ONLY_DENIED_ACTIONS, TABLE_ACTIONS } from '../../infra/lib/tables.js';
-import { FUNCTIONS, TABLES } from '../../infra/resources.js';
+import { fromRoot } from '../../infra/lib/paths.js';
+import { APPEND_ONLY_DENIED_ACTIONS, RUNTIME_RECORD_ACTIONS, TABLE_ACTIONS } from '../../infra/lib/tables.js';
+import { FUNCTIONS, RUNTIME_RECORD_PARTITION, TABLES, type FunctionCapability } from '../../infra/resources.js';
 import { connectorPermissions } from '../../lambdas/connectors/registry.js';
 import { SNAPSHOT_PERMISSIONS } from '../../lambdas/connectors/snapshot-reader.js';
 import { actionCovers, asArray, resourceMayInclude, statementsByRole, type Statement } from './support/iam.js';
-import { buildStack, functionLogicalId, removedAfterAll, resourcesOfType } from './support/stack.js';
+import { buildStack, functionLogicalId, removedAfterAll, resourcesOfType, roleOfFunction as roleIn, TEST_CONTEXT, type CfnTemplate } from './support/stack.js';
 
 const { json } = buildStack();
 const byRole = statementsByRole(json);
@@ -19,9 +24,10 @@ const connectorPolicy = resourcesOfType(json, 'AWS::IAM::ManagedPolicy');
 const connectorStatementsInTemplate = (connectorPolicy[0]?.[1].Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
 
 function roleOfFunction(name: string): string {
-  const fn = json.Resources[functionLogicalId(json, `nhigov-${name}`)];
-  return (fn?.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return roleIn(json, name);
 }
+
+const GROUP_ACTIONS = ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup'];
 
 function allowed(statements: readonly Statement[]): Statement[] {
   return statements.filter((s) => s.Effect === 'Allow');
@@ -42,12 +48,35 @@ describe('the connector policy', () => {
         expect(statement.Resource).toBe('*');
         expect(asArray(statement.Action).sort()).toEqual(['iam:GetAccountAuthorizationDetails', 'secretsmanager:ListSecrets']);
       } else if (statement.Sid === 'IamGroupMembershipByPath') {
-        expect(asArray(statement.Action).every((a) => ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup'].includes(a))).toBe(true);
+        expect(asArray(statement.Action).sort()).toEqual(GROUP_ACTIONS);
+        expect(statement.Condition).toBeUndefined();
         expect(JSON.stringify(statement.Resource)).toMatch(/:group\/\*"\]\]\}$/);
       } else {
         expect(statement.Condition?.['StringEquals'], statement.Sid).toEqual({ 'aws:ResourceTag/nhi-governed': 'true' });
       }
     }
+  });
+
+  it('gives group membership (authorized on the group, which has no tags) its own statement on the governed group path, never a tag-scoped one', () => {
+    // IAM authorizes AddUserToGroup / RemoveUserFromGroup against the group ARN; groups cannot be
+    // tagged, so under an aws:ResourceTag condition these calls would always be denied.
+    expect(connectorActions()).toEqual(expect.arrayContaining(GROUP_ACTIONS));
+    const withGroupActions = connectorStatementsInTemplate.filter((s) => asArray(s.Action).some((a) => GROUP_ACTIONS.includes(a)));
+    expect(withGroupActions.map((s) => s.Sid)).toEqual(['IamGroupMembershipByPath']);
+    const resources = asArray(withGroupActions[0]?.Resource as unknown[]);
+    expect(resources).toHaveLength(1);
+    expect(resources[0]).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':group/*']] });
+  });
+
+  it('follows the governedGroupPath context: arn:aws:iam::ACCOUNT:group${governedGroupPath}*, with cdk-nag still clean', () => {
+    const { app, stack, json: scoped } = buildStack({ context: { ...TEST_CONTEXT, governedGroupPath: '/nhi/governed/' } });
+    const [, policy] = resourcesOfType(scoped, 'AWS::IAM::ManagedPolicy')[0] ?? [];
+    const statements = (policy?.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
+    const membership = statements.find((s) => s.Sid === 'IamGroupMembershipByPath');
+    expect(asArray(membership?.Action).sort()).toEqual(GROUP_ACTIONS);
+    expect(membership?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':group/nhi/governed/*']] });
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('is attached to the role of every connector function and of no other', () => {
@@ -137,6 +166,80 @@ describe('evidence and other append-only tables', () => {
   });
 });
 
+describe('the policies table', () => {
+  const policiesTable = logicalIdOfTable(json, 'policies');
+  const ITEM_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+  const RUNTIME_ONLY = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RUNTIME_RECORD_PARTITION] } };
+  const onPolicies = (role: string): Statement[] => allowed(byRole.get(role) ?? []).filter((s) => resourceMayInclude(s.Resource, policiesTable));
+
+  it('no role can write a policy version or move ACTIVE: item writes only on RUNTIME items, and only Put / Update', () => {
+    const violations: string[] = [];
+    for (const [role, statements] of byRole) {
+      for (const statement of allowed(statements).filter((s) => resourceMayInclude(s.Resource, policiesTable))) {
+        const writes = asArray(statement.Action).filter((pattern) => ITEM_WRITES.some((action) => actionCovers(pattern, action)));
+        if (!writes.length) continue;
+        if (JSON.stringify(statement.Condition) !== JSON.stringify(RUNTIME_ONLY)) violations.push(`${role}: ${writes.join(', ')} without the RUNTIME condition`);
+        for (const write of writes) if (!(RUNTIME_RECORD_ACTIONS as readonly string[]).includes(write)) violations.push(`${role}: ${write}`);
+        if (JSON.stringify(statement.Resource).includes('/index/')) violations.push(`${role}: writes through an index ARN`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('readRecordRuntime is read on the table plus PutItem / UpdateItem under dynamodb:LeadingKeys = RUNTIME', () => {
+    const recording = FUNCTIONS.filter((fn) => fn.tables.some((t) => t.id === 'policies' && t.access === 'readRecordRuntime'));
+    expect(recording.length).toBeGreaterThan(0);
+    for (const fn of recording) {
+      const statements = onPolicies(roleOfFunction(fn.name));
+      const conditioned = statements.filter((s) => s.Condition !== undefined);
+      expect(conditioned.map((s) => s.Condition), fn.name).toEqual([RUNTIME_ONLY]);
+      expect(asArray(conditioned[0]?.Action).sort(), fn.name).toEqual([...RUNTIME_RECORD_ACTIONS].sort());
+      const unconditioned = [...new Set(statements.filter((s) => s.Condition === undefined).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:')))].sort();
+      expect(unconditioned, fn.name).toEqual([...TABLE_ACTIONS.read].sort());
+    }
+  });
+
+  it('every function whose handler calls loadPolicy() may record its RUNTIME item (read-only functions get no write)', () => {
+    const callers = FUNCTIONS.filter((fn) => callsLoadPolicy(fn.entry)).map((fn) => fn.name);
+    expect(callers).toContain('plan');
+    for (const fn of FUNCTIONS) {
+      const writes = onPolicies(roleOfFunction(fn.name))
+        .filter((s) => JSON.stringify(s.Condition) === JSON.stringify(RUNTIME_ONLY))
+        .flatMap((s) => asArray(s.Action))
+        .sort();
+      expect(writes, fn.name).toEqual(callers.includes(fn.name) ? [...RUNTIME_RECORD_ACTIONS].sort() : []);
+    }
+  });
+});
+
+describe('capabilities come from each function\'s `uses`', () => {
+  const environmentOf = (name: string): Record<string, unknown> => {
+    const fn = json.Resources[functionLogicalId(json, `nhigov-${name}`)];
+    return (fn?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+  };
+  const grants = (name: string, action: string): boolean => allowed(byRole.get(roleOfFunction(name)) ?? []).some((s) => asArray(s.Action).includes(action));
+
+  it.each(FUNCTIONS.map((fn) => [fn.name, capabilitiesOf(fn)] as const))('%s: %j, and nothing else', (name, uses) => {
+    const has = (capability: FunctionCapability): boolean => uses.includes(capability);
+    const env = environmentOf(name);
+    expect({
+      startExecution: grants(name, 'states:StartExecution'),
+      taskResponse: grants(name, 'states:SendTaskSuccess'),
+      sendEmail: grants(name, 'ses:SendEmail'),
+      sesSenderEnv: 'NHIGOV_SES_SENDER' in env,
+      slackEnv: 'NHIGOV_SLACK_WEBHOOK_SECRET_ARN' in env,
+      approvalKeyEnv: 'NHIGOV_APPROVAL_HMAC_SECRET_ARN' in env,
+    }).toEqual({
+      startExecution: has('startChange') || has('startRollback'),
+      taskResponse: has('taskResponse'),
+      sendEmail: has('sendEmail'),
+      sesSenderEnv: has('sendEmail'),
+      slackEnv: has('slackWebhook'),
+      approvalKeyEnv: has('approvalKey'),
+    });
+  });
+});
+
 describe('other grants', () => {
   it('lets only the approval endpoint answer callback tasks', () => {
     const answering = [...byRole.entries()]
@@ -159,3 +262,26 @@ describe('other grants', () => {
     expect(JSON.stringify(json.Resources)).not.toContain('"Key":"nhi-governed"');
   });
 });
+
+function logicalIdOfTable(template: CfnTemplate, id: string): string {
+  const found = resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, r]) => r.Properties?.['TableName'] === `nhigov-${id}`);
+  if (!found) throw new Error(`no table ${id}`);
+  return found[0];
+}
+
+/**
+ * Whether a handler, or a module it imports by relative path, calls `rt.loadPolicy()` (which
+ * records the runtime's policy version): read from the source, so a new caller cannot be missed.
+ */
+function callsLoadPolicy(entry: string, seen = new Set<string>()): boolean {
+  const file = fromRoot(entry);
+  if (seen.has(file)) return false;
+  seen.add(file);
+  const source = readFileSync(file, 'utf8');
+  if (/\.loadPolicy\(\)/.test(source)) return true;
+  for (const [, spec] of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) {
+    const imported = path.join(path.dirname(entry), `${spec}.ts`);
+    if (imported.startsWith('lambdas/') && existsSync(fromRoot(imported)) && callsLoadPolicy(imported, seen)) return true;
+  }
+  return false;
+}

@@ -91,6 +91,12 @@ export function functionLogicalId(json: CfnTemplate, functionName: string): stri
   return found[0];
 }
 
+/** The logical id of the role of the function named `${prefix}-${name}` (prefix nhigov). */
+export function roleOfFunction(json: CfnTemplate, name: string, prefix = 'nhigov'): string {
+  const fn = json.Resources[functionLogicalId(json, `${prefix}-${name}`)];
+  return (fn?.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
 /** Every App writes a cloud assembly (bundles included) under $TMPDIR: remove it when the file is done. */
 export function removedAfterAll(app: App): App {
   afterAll(() => rmSync(app.outdir, { recursive: true, force: true }));
