@@ -3,6 +3,8 @@
  * `npm run bench -- latency` runs one benchmark by name.
  */
 import { readdirSync } from 'node:fs';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 

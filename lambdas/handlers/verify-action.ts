@@ -25,7 +25,7 @@ export async function verifyCore(rt: Runtime, input: z.infer<typeof inputSchema>
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
   const previous = await rt.changes.get(changeId);
   const attempts = previous?.actions?.[actionId]?.attempts ?? 1;
-  if (mode === 'write') await rt.changes.update(changeId, { status: 'VERIFYING' });
+  if (mode === 'write' && previous?.status !== 'VERIFYING') await rt.changes.update(changeId, { status: 'VERIFYING' });
   const outcome = await waitUntil(
     () => connector.verify(rt.connectors, params, expected),
     (result) => result.converged,
