@@ -22,6 +22,7 @@ import { finalizedActionIds, findRollbackAttempts } from '../domain/rollback.js'
 import { ChangeHistory } from '../stores/change-history.js';
 import { createDocumentClient } from '../stores/dynamo.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+import { plannedActions } from './plan-evidence.js';
 
 const inputSchema = z.object({
   /** fin-{execution name}: the ASL derives it. */
@@ -97,7 +98,7 @@ export async function finalizePlanCore(rt: Runtime, history: ChangeHistory, inpu
     data: {
       planHash,
       examined: staged.length,
-      actions: plan.actions.map((a) => ({ actionId: a.actionId, kind: a.kind, target: { ...a.target }, before: a.before, after: a.after, fingerprint: a.fingerprint, risk: { ...a.risk } })),
+      actions: plannedActions(plan),
       sources: plan.trigger.detail.sources ?? {},
     },
   });

@@ -5,6 +5,7 @@ import type { GovernanceEvent } from '../domain/events.js';
 import { actionIdsByPhase, planChange } from '../domain/plan.js';
 import { AppError, isAppError } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+import { plannedActions } from './plan-evidence.js';
 
 const inputSchema = z.object({
   changeId: z.string().min(1),
@@ -68,7 +69,7 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
     policyVersion,
     data: {
       planHash,
-      actions: plan.actions.map((a) => ({ actionId: a.actionId, kind: a.kind, target: { ...a.target }, before: a.before, after: a.after, fingerprint: a.fingerprint, finding: a.finding, risk: { ...a.risk } })),
+      actions: plannedActions(plan),
       findings: plan.findings.map((f) => ({ nhi: f.nhi, reasonCode: f.reasonCode, message: f.message })),
     },
   });
