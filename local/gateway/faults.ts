@@ -36,9 +36,18 @@ export class FaultBook {
     return this.rules.map((r) => ({ ...r }));
   }
 
-  /** Takes the first live rule matching the call, counting the hit. */
+  /**
+   * Takes the first live rule matching the call, counting the hit. `swallow` and `lag` are
+   * about writes (CONTRACT.md: the write never lands, or lands late), so they never match a read.
+   */
   take(call: AwsCall): ActiveFault | null {
-    const rule = this.rules.find((r) => r.remaining > 0 && r.service === call.service && (r.action === '*' || r.action === call.action));
+    const rule = this.rules.find(
+      (r) =>
+        r.remaining > 0 &&
+        r.service === call.service &&
+        (r.action === '*' || r.action === call.action) &&
+        !((r.mode === 'swallow' || r.mode === 'lag') && isRead(call.action)),
+    );
     if (!rule) return null;
     rule.remaining -= 1;
     rule.hits += 1;
@@ -50,6 +59,11 @@ export class FaultBook {
   counters(): Record<string, number> {
     return Object.fromEntries(this.hitsByMode);
   }
+}
+
+/** Read-only API actions by name: they change nothing, so there is nothing to swallow or delay. */
+export function isRead(action: string): boolean {
+  return /^(Get|List|Describe|Query|Scan|BatchGet|Receive|Simulate|Generate)/.test(action);
 }
 
 export interface CannedResponse {

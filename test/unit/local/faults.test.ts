@@ -45,6 +45,13 @@ describe('FaultBook', () => {
     expect(book.take(call)?.mode).toBe('error5xx');
     expect(book.take(call)?.mode).toBe('swallow');
   });
+  it('never swallows or lags a read (those modes are about writes)', () => {
+    const book = new FaultBook();
+    book.add({ service: 'iam', action: '*', mode: 'swallow', times: 1 });
+    expect(book.take({ service: 'iam', action: 'GetAccountAuthorizationDetails', protocol: 'query' })).toBeNull();
+    expect(book.take({ service: 'iam', action: 'ListAccessKeys', protocol: 'query' })).toBeNull();
+    expect(book.take(call)?.mode).toBe('swallow');
+  });
   it('refuses malformed rules', () => {
     expect(faultRuleSchema.safeParse({ service: 'iam', action: '*', mode: 'explode', times: 1 }).success).toBe(false);
     expect(faultRuleSchema.safeParse({ service: 'iam', action: '*', mode: 'throttle', times: 0 }).success).toBe(false);
