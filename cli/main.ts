@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { oneLine } from '../lambdas/domain/events.js';
 import { isAppError } from '../lambdas/domain/reasons.js';
 import { createIo, OperationFailed, UsageError, type CliIo } from './lib/io.js';
 import { COMMANDS } from './commands/index.js';
@@ -33,17 +34,17 @@ function exitCodeFor(error: unknown): number {
     return 2;
   }
   if (error instanceof UsageError) {
-    process.stderr.write(`nhigov: ${error.message}\n`);
+    process.stderr.write(`nhigov: ${oneLine(error.message)}\n`);
     return 2;
   }
   if (error instanceof OperationFailed) {
-    process.stderr.write(`nhigov: ${error.message}\n`);
+    process.stderr.write(`nhigov: ${oneLine(error.message)}\n`);
     return 1;
   }
   if (isAppError(error)) {
-    process.stderr.write(`nhigov: ${error.reasonCode}: ${error.message}\n`);
+    process.stderr.write(`nhigov: ${error.reasonCode}: ${oneLine(error.message)}\n`);
     return error.reasonCode === 'INPUT_INVALID' || error.reasonCode === 'POLICY_INVALID' ? 2 : 1;
   }
-  process.stderr.write(`nhigov: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`nhigov: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
   return 1;
 }

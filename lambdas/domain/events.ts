@@ -77,10 +77,10 @@ export function parseGovernanceEvent(raw: unknown): EventParseResult {
   if (!outer.success) return { ok: false, error: formatIssues(outer.error) };
   const { source, 'detail-type': detailType, time } = outer.data;
   if (!(EVENT_DETAIL_TYPES as string[]).includes(detailType)) {
-    return { ok: false, error: `unknown detail-type "${detailType}" (expected one of: ${EVENT_DETAIL_TYPES.join(', ')})` };
+    return { ok: false, error: `unknown detail-type ${JSON.stringify(detailType)} (expected one of: ${EVENT_DETAIL_TYPES.join(', ')})` };
   }
   const spec = EVENT_TYPES[detailType as EventDetailType];
-  if (source !== spec.source) return { ok: false, error: `"${detailType}" must come from source "${spec.source}", not "${source}"` };
+  if (source !== spec.source) return { ok: false, error: `"${detailType}" must come from source "${spec.source}", not ${JSON.stringify(source)}` };
   let detail = outer.data.detail;
   let producerId: string | undefined;
   if (detail && typeof detail === 'object' && !Array.isArray(detail) && PRODUCER_ID_FIELD in detail) {
@@ -108,7 +108,12 @@ export function changeIdForEvent(eventId: string): string {
 }
 
 export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  return oneLine(
+    error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`).join('; '),
+  );
+}
+
+/** Control characters from the input shown escaped, so a reason always stays on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }

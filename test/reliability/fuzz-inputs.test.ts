@@ -45,7 +45,7 @@ describe('fuzz (no stack): event details, policy files', () => {
     );
   });
 
-  it('parseGovernanceEvent never throws and refuses every broken event with a clear, one-line reason', () => {
+  it('parseGovernanceEvent never throws and refuses every broken event with a reason', () => {
     logSeed('invalid events', EVENT_SEED, 2000);
     const byMutation = new Map<string, number>();
     fc.assert(

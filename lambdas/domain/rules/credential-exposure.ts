@@ -12,7 +12,8 @@ type CredentialExposedDetail = z.infer<typeof credentialExposedDetail>;
 const CAUSE = 'CREDENTIAL_EXPOSED';
 
 /**
- * Credential Exposed: contain first (approval comes after the fact), group `containment`.
+ * Credential Exposed: contain first (approval comes after the fact); deactivations and session
+ * denies in group `containment`, a secret's rotation in group `rotation` (all-or-nothing).
  * - accessKeyId: that key is deactivated, even when a secret holds it. A rotation would
  *   deactivate it only at its end, and a failed rotation rolls back to the exposed key; the
  *   holding secret is reported for rotation instead.
@@ -46,7 +47,9 @@ export function credentialExposureRule(ctx: RuleContext, detail: CredentialExpos
     }
   }
   if (secret && !(detail.accessKeyId && secret.heldAccessKeyId === detail.accessKeyId)) {
-    const rotation = planRotation(ctx, secret, CAUSE, 'containment', ctx.now);
+    // A rotation is all-or-nothing whatever triggered it: its own group, so a rotation that
+    // cannot be verified is rolled back (failureHandling.rotation), not escalated half done.
+    const rotation = planRotation(ctx, secret, CAUSE, 'rotation', ctx.now);
     if (rotation.outcome === 'planned') intents.push(rotation.intent);
     else if (rotation.outcome === 'refused') findings.push(finding(ctx, secret, CAUSE, rotation.message, rotation.data));
   }

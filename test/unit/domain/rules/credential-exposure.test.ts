@@ -33,10 +33,11 @@ describe('Credential Exposed', () => {
     expect(plan.findings).toEqual([expect.objectContaining({ nhi: 'app/b-key', reasonCode: 'CREDENTIAL_EXPOSED', message: expect.stringMatching(/rotate the secret/) })]);
   });
 
-  it('rotates an exposed key secret, in the containment group', () => {
+  it('rotates an exposed key secret, in the rotation group (all-or-nothing: an unverifiable rotation rolls back)', () => {
     const plan = planFor(events.exposed('app/b-key'), estate);
     expect(actionsOf(plan)).toEqual([['secrets.rotateAccessKeySecret', 'app/b-key']]);
-    expect(plan.actions[0]).toMatchObject({ group: 'containment', finding: 'CREDENTIAL_EXPOSED' });
+    expect(plan.actions[0]).toMatchObject({ group: 'rotation', finding: 'CREDENTIAL_EXPOSED' });
+    expect(plan.approval.afterTheFact).toBe(true);
   });
 
   it('contains a whole user (active keys and sessions) or a role (sessions) when no key is named', () => {
