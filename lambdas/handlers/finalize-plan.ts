@@ -19,8 +19,6 @@ import { buildActions } from '../domain/plan-builder.js';
 import type { JsonObject, Plan } from '../domain/plan-model.js';
 import { isAppError } from '../domain/reasons.js';
 import { finalizedActionIds, findRollbackAttempts } from '../domain/rollback.js';
-import { ChangeHistory } from '../stores/change-history.js';
-import { createDocumentClient } from '../stores/dynamo.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 import { plannedActions } from './plan-evidence.js';
 
@@ -52,7 +50,7 @@ export interface FinalizePlanOutput {
  * reactivated since is in use: skipped, with the reason in evidence) and stores the run's plan:
  * one irreversible iam.deleteAccessKey per due key, covered by the decision of its change.
  */
-export async function finalizePlanCore(rt: Runtime, history: ChangeHistory, input: z.infer<typeof inputSchema>): Promise<FinalizePlanOutput> {
+export async function finalizePlanCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<FinalizePlanOutput> {
   const { changeId, request } = input;
   const now = new Date();
   await rt.changes.create({ changeId, kind: 'change', status: 'PLANNED', trigger: FINALIZE_TRIGGER, eventId: changeId, createdAt: now.toISOString(), actions: {}, reasonCodes: [] });
@@ -77,7 +75,7 @@ export async function finalizePlanCore(rt: Runtime, history: ChangeHistory, inpu
     data: { detailType: FINALIZE_TRIGGER, asOf: window.asOf, cutoff: window.cutoff, from: window.from, graceDays: policy.thresholds.finalizeGraceDays, ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}) },
   });
 
-  const staged = await stagedKeys(rt, history, window.from, window.asOf);
+  const staged = await stagedKeys(rt, window.from, window.asOf);
   const { toCheck, skipped } = preselect(staged, window);
   const finalConnector = connectorAction(FINAL_KIND);
   const due: Array<{ key: StagedKey; live: JsonObject }> = [];
@@ -116,9 +114,9 @@ export async function finalizePlanCore(rt: Runtime, history: ChangeHistory, inpu
 }
 
 /** Every step that left an access key deactivated, in changes created in [from, to], with what finalize judges it by. */
-async function stagedKeys(rt: Runtime, history: ChangeHistory, from: string, to: string): Promise<StagedKey[]> {
+async function stagedKeys(rt: Runtime, from: string, to: string): Promise<StagedKey[]> {
   const staged: StagedKey[] = [];
-  for (const change of await history.createdBetween('change', from, to)) {
+  for (const change of await rt.changes.createdBetween('change', from, to)) {
     if (!change.planHash || change.trigger === FINALIZE_TRIGGER) continue;
     const plan = await rt.loadPlan(change.planHash);
     const deactivations = plan.actions.flatMap((action) => {
@@ -176,10 +174,4 @@ async function replay(rt: Runtime, planHash: string): Promise<FinalizePlanOutput
   };
 }
 
-let history: ChangeHistory | undefined;
-
-export const handler = async (input: unknown): Promise<FinalizePlanOutput> => {
-  const rt = runtime();
-  history ??= new ChangeHistory(createDocumentClient(), rt.env.NHIGOV_TABLE_CHANGES);
-  return finalizePlanCore(rt, history, parseInput(inputSchema, input, 'finalize-plan'));
-};
+export const handler = async (input: unknown): Promise<FinalizePlanOutput> => finalizePlanCore(runtime(), parseInput(inputSchema, input, 'finalize-plan'));

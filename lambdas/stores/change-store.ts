@@ -80,6 +80,28 @@ export class ChangeStore {
     );
   }
 
+  /** Changes of `kind` created in [from, to] (ISO times), oldest first, every page. */
+  async createdBetween(kind: ChangeRecord['kind'], from: string, to: string): Promise<ChangeRecord[]> {
+    const records: ChangeRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byKind',
+          KeyConditionExpression: '#k = :k AND createdAt BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#k': 'kind' },
+          ExpressionAttributeValues: { ':k': kind, ':from': from, ':to': to },
+          ScanIndexForward: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...((out.Items ?? []) as ChangeRecord[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
   /** How many changes (of every kind) are in `status` now: the open-escalations gauge. */
   async countByStatus(status: ChangeStatus): Promise<number> {
     let count = 0;
