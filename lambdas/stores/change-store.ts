@@ -83,22 +83,9 @@ export class ChangeStore {
   /** Changes of `kind` created in [from, to] (ISO times), oldest first, every page. */
   async createdBetween(kind: ChangeRecord['kind'], from: string, to: string): Promise<ChangeRecord[]> {
     const records: ChangeRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byKind',
-          KeyConditionExpression: '#k = :k AND createdAt BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#k': 'kind' },
-          ExpressionAttributeValues: { ':k': kind, ':from': from, ':to': to },
-          ScanIndexForward: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...((out.Items ?? []) as ChangeRecord[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of this.byKind(kind, { KeyConditionExpression: '#k = :k AND createdAt BETWEEN :from AND :to', values: { ':from': from, ':to': to }, ScanIndexForward: true })) {
+      records.push(...((page.Items ?? []) as unknown as ChangeRecord[]));
+    }
     return records;
   }
 
@@ -106,39 +93,50 @@ export class ChangeStore {
   async countByStatus(status: ChangeStatus): Promise<number> {
     let count = 0;
     for (const kind of ['change', 'rollback'] as const) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'byKind',
-            KeyConditionExpression: '#k = :k',
-            FilterExpression: '#s = :s',
-            ExpressionAttributeNames: { '#k': 'kind', '#s': 'status' },
-            ExpressionAttributeValues: { ':k': kind, ':s': status },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += out.Count ?? 0;
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      for await (const page of this.byKind(kind, { FilterExpression: '#s = :s', names: { '#s': 'status' }, values: { ':s': status }, Select: 'COUNT' })) count += page.Count ?? 0;
     }
     return count;
   }
 
+  /** The newest `limit` changes of `kind`, newest first (across pages). */
   async list(kind: ChangeRecord['kind'] = 'change', limit = 200): Promise<ChangeRecord[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'byKind',
-        KeyConditionExpression: '#k = :k',
-        ExpressionAttributeNames: { '#k': 'kind' },
-        ExpressionAttributeValues: { ':k': kind },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (out.Items ?? []) as ChangeRecord[];
+    const records: ChangeRecord[] = [];
+    for await (const page of this.byKind(kind, { ScanIndexForward: false })) {
+      records.push(...((page.Items ?? []) as unknown as ChangeRecord[]));
+      if (records.length >= limit) break;
+    }
+    return records.slice(0, limit);
+  }
+
+  /** Every page of a query on the byKind index (kind, createdAt): the one way this store lists. */
+  private async *byKind(
+    kind: ChangeRecord['kind'],
+    query: {
+      KeyConditionExpression?: string;
+      FilterExpression?: string;
+      names?: Record<string, string>;
+      values?: Record<string, unknown>;
+      ScanIndexForward?: boolean;
+      Select?: 'COUNT';
+    },
+  ): AsyncGenerator<{ Items?: Record<string, unknown>[]; Count?: number }> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byKind',
+          KeyConditionExpression: query.KeyConditionExpression ?? '#k = :k',
+          ...(query.FilterExpression ? { FilterExpression: query.FilterExpression } : {}),
+          ExpressionAttributeNames: { '#k': 'kind', ...query.names },
+          ExpressionAttributeValues: { ':k': kind, ...query.values },
+          ...(query.ScanIndexForward === undefined ? {} : { ScanIndexForward: query.ScanIndexForward }),
+          ...(query.Select ? { Select: query.Select } : {}),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 }
