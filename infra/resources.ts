@@ -48,6 +48,8 @@ export type TableId = TableDefinition['id'];
  * How a function may use a table (infra/lib/tables.ts renders each mode as IAM actions):
  * - `read`: get, query, scan.
  * - `append`: read the chain head and put new items; never update or delete (append-only tables).
+ *   A function that appends evidence also needs `readWrite` on changes: seqs come from a counter
+ *   on the change item (the stack refuses the definition otherwise).
  * - `readRecordRuntime`: `read`, plus PutItem / UpdateItem on the items whose partition key is
  *   `RUNTIME` only (a `dynamodb:LeadingKeys` condition). For the policies table: what
  *   `loadPolicy()` needs to record the version this runtime decides with (or its refusal),

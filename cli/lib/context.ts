@@ -35,7 +35,7 @@ export function contextFromOutputs(outputs: StackOutputs): StackContext {
     outputs,
     clients,
     changes: new ChangeStore(db, outputs.tables.changes ?? ''),
-    evidence: new EvidenceStore(db, outputs.tables.evidence ?? ''),
+    evidence: new EvidenceStore(db, { evidence: outputs.tables.evidence ?? '', changes: outputs.tables.changes ?? '' }),
     plans: new PlanStore(db, outputs.tables.plans ?? ''),
     policies: new PolicyStore(db, outputs.tables.policies ?? ''),
   };

@@ -117,6 +117,11 @@ export class HandlerFunctions extends Construct {
         logLevel: LogLevel.ERROR,
       },
     });
+    const appendsEvidence = definition.tables.some(({ id, access }) => id === 'evidence' && access === 'append');
+    if (appendsEvidence && !definition.tables.some(({ id, access }) => id === 'changes' && access === 'readWrite')) {
+      // EvidenceStore takes each seq from a counter on the change item (UpdateItem on changes).
+      throw new StackDefinitionError(`function "${definition.name}" appends evidence but lacks { id: 'changes', access: 'readWrite' }: evidence seqs come from a counter on the change item`);
+    }
     for (const { id: tableId, access } of definition.tables) {
       props.tables.grant(role, tableId, access, `function "${definition.name}"`);
     }

@@ -69,7 +69,7 @@ export function runtime(): Runtime {
   cached = {
     env,
     logger: new Logger({ serviceName: 'nhi-governor' }),
-    evidence: new EvidenceStore(db, env.NHIGOV_TABLE_EVIDENCE),
+    evidence: new EvidenceStore(db, { evidence: env.NHIGOV_TABLE_EVIDENCE, changes: env.NHIGOV_TABLE_CHANGES }),
     changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES),
     plans,
     policies,

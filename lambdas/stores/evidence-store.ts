@@ -2,17 +2,27 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumen
 import { GENESIS_HASH, sealEvidence, type EvidenceDraft, type EvidenceEvent } from '../domain/evidence.js';
 import { AppError } from '../domain/reasons.js';
 import { isConditionalCheckFailed } from './dynamo.js';
+import { EvidenceSequence } from './evidence-sequence.js';
 
-/**
- * Parallel Map branches (up to the policy's maxConcurrency, at most 40) contend for the next seq
- * of one change; each collision costs one round trip. A writer keeps trying until this deadline
- * (well inside every handler's Lambda timeout) rather than for a fixed count: with 40 contenders
- * a fixed count of rounds can be lost by plain bad luck.
- */
-const APPEND_DEADLINE_MS = 30_000;
-/** Backoff between collisions: exponential with full jitter, from 5 ms, capped at 200 ms. */
-const APPEND_BACKOFF_BASE_MS = 5;
-const APPEND_BACKOFF_CAP_MS = 200;
+/** How an append waits its turn; each field can be shortened by tests. */
+export interface AppendTiming {
+  /**
+   * How long the chain may stand still, with our seq not yet reachable, before the seq after its
+   * head is taken as abandoned (its writer died between taking the seq and writing) and filled
+   * with a SEQ_ABANDONED event. Too short only costs a live but slow writer a new seq.
+   */
+  readonly stallMs: number;
+  /** An append gives up (TARGET_UNAVAILABLE, retried by the workflow) after this long. */
+  readonly deadlineMs: number;
+  /** Expected time per event ahead of us in the queue: how long to sleep between looks at the head. */
+  readonly perEventMs: number;
+}
+
+/** Inside every appending handler's Lambda timeout (60 s at least). */
+export const DEFAULT_APPEND_TIMING: AppendTiming = { stallMs: 10_000, deadlineMs: 45_000, perEventMs: 20 };
+const MAX_POLL_MS = 500;
+/** What fills an abandoned seq. */
+export const SEQ_FILLER_ACTOR = 'nhi-governor/evidence-store';
 /** A time-window query walks one byDay partition per day: refuse windows longer than this. */
 export const MAX_WINDOW_DAYS = 366;
 
@@ -23,42 +33,109 @@ export interface TimeWindow {
   readonly to: string;
 }
 
+export interface EvidenceTables {
+  readonly evidence: string;
+  /** Holds the change items whose counter hands out seqs (EvidenceSequence). */
+  readonly changes: string;
+}
+
 /**
- * Append-only evidence: one item per event, keyed (changeId, seq). A writer takes the next seq
- * with a conditional put (attribute_not_exists); when a parallel writer took it first, it
- * re-reads the head and tries again, so concurrent Map branches never lose or reorder events.
- * Nothing here updates or deletes an item.
+ * Append-only evidence: one item per event, keyed (changeId, seq). A writer takes its seq from
+ * the change's counter (EvidenceSequence), waits until the event before it is written, seals its
+ * event onto that one's hash and puts it with `attribute_not_exists`. Parallel Map branches of a
+ * change thus queue in counter order instead of racing for the head (which starved some writers
+ * under load). Nothing here updates or deletes an item.
  */
 export class EvidenceStore {
+  private readonly sequence: EvidenceSequence;
+  private readonly tableName: string;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    tables: EvidenceTables,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+    private readonly timing: AppendTiming = DEFAULT_APPEND_TIMING,
+  ) {
+    this.tableName = tables.evidence;
+    this.sequence = new EvidenceSequence(db, tables.changes);
+  }
 
   async append(draft: EvidenceDraft): Promise<EvidenceEvent> {
-    const deadline = Date.now() + APPEND_DEADLINE_MS;
-    let attempt = 0;
-    for (; attempt === 0 || Date.now() < deadline; attempt += 1) {
+    const deadline = Date.now() + this.timing.deadlineMs;
+    for (let tries = 1; ; tries += 1) {
+      const seq = await this.sequence.next(draft.changeId);
+      const prev = seq === 1 ? null : await this.awaitPredecessor(draft, seq, deadline);
+      if (prev !== 'taken') {
+        const event = sealEvidence(draft, seq, this.clock().toISOString(), prev?.hash ?? GENESIS_HASH);
+        if (await this.putNew(event)) return event;
+      }
+      // Our seq was filled as abandoned while we were slow, or the chain predates the counter.
       const head = await this.head(draft.changeId);
-      const event = sealEvidence(draft, (head?.seq ?? 0) + 1, this.clock().toISOString(), head?.hash ?? GENESIS_HASH);
-      try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...event, day: event.at.slice(0, 10) },
-            ConditionExpression: 'attribute_not_exists(seq)',
-          }),
-        );
-        return event;
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        // The SDK retried our put (a lost reply): the item it collided with may be our own.
-        if (sdkAttempts(error) > 1 && (await this.at(draft.changeId, event.seq))?.hash === event.hash) return event;
-        await sleep(Math.random() * Math.min(APPEND_BACKOFF_CAP_MS, APPEND_BACKOFF_BASE_MS * 2 ** Math.min(attempt, 6)));
+      await this.sequence.atLeast(draft.changeId, head?.seq ?? 0);
+      if (Date.now() > deadline) {
+        throw new AppError('TARGET_UNAVAILABLE', `appending evidence to ${draft.changeId}: ${tries} seqs taken before this writer could use them in ${this.timing.deadlineMs / 1000}s`);
       }
     }
-    throw new AppError('TARGET_UNAVAILABLE', `appending evidence to ${draft.changeId}: the next seq kept being taken by parallel writers (${attempt} attempts in ${APPEND_DEADLINE_MS / 1000}s)`);
+  }
+
+  /**
+   * Waits until the chain's head is seq - 1 and returns it; 'taken' when the head is already at
+   * or past seq. Fills the seq after the head when the chain stands still longer than stallMs.
+   */
+  private async awaitPredecessor(draft: EvidenceDraft, seq: number, deadline: number): Promise<EvidenceEvent | 'taken'> {
+    let lastHead = -1;
+    let movedAt = Date.now();
+    for (;;) {
+      const head = await this.head(draft.changeId);
+      const headSeq = head?.seq ?? 0;
+      if (headSeq === seq - 1 && head) return head;
+      if (headSeq >= seq) return 'taken';
+      const now = Date.now();
+      if (headSeq !== lastHead) {
+        lastHead = headSeq;
+        movedAt = now;
+      } else if (now - movedAt > this.timing.stallMs) {
+        await this.fillAbandoned(draft, head);
+        movedAt = now;
+        continue;
+      }
+      if (now > deadline) {
+        throw new AppError('TARGET_UNAVAILABLE', `appending evidence to ${draft.changeId}: seq ${seq} still waits for seq ${seq - 1} after ${this.timing.deadlineMs / 1000}s (head ${headSeq})`);
+      }
+      const ahead = seq - 1 - headSeq;
+      await sleep(Math.min(MAX_POLL_MS, this.timing.perEventMs * ahead) * (0.5 + Math.random() / 2));
+    }
+  }
+
+  /** Seals a SEQ_ABANDONED event onto the head; if the late writer (or another filler) wins the seq, nothing is lost. */
+  private async fillAbandoned(draft: EvidenceDraft, head: EvidenceEvent | undefined): Promise<void> {
+    const seq = (head?.seq ?? 0) + 1;
+    const filler: EvidenceDraft = {
+      changeId: draft.changeId,
+      type: 'SEQ_ABANDONED',
+      actor: SEQ_FILLER_ACTOR,
+      policyVersion: draft.policyVersion,
+      data: { reason: `the writer that took seq ${seq} did not append within ${this.timing.stallMs / 1000}s (it ended, or was too slow and took a new seq)` },
+    };
+    await this.putNew(sealEvidence(filler, seq, this.clock().toISOString(), head?.hash ?? GENESIS_HASH));
+  }
+
+  /** Puts an event whose seq must be free; false when another writer holds the seq. */
+  private async putNew(event: EvidenceEvent): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...event, day: event.at.slice(0, 10) },
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // The SDK retried our put (a lost reply): the item it collided with may be our own.
+      return sdkAttempts(error) > 1 && (await this.at(event.changeId, event.seq))?.hash === event.hash;
+    }
   }
 
   async head(changeId: string): Promise<EvidenceEvent | undefined> {

@@ -27,7 +27,7 @@ const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): Function
 const MINIMAL: StackDefinitions = {
   ...SHARED_DEFINITIONS,
   // `uses` on a function not named ingest, none on ingest: capabilities follow the declaration, not the name.
-  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }] })],
+  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }] })],
   stateMachines: [{ id: 'change', file: 'test/infra/fixtures/callback.asl.json', functionSubstitutions: { AskFunctionArn: 'ask', WorkFunctionArn: 'work' } }],
 };
 
@@ -74,6 +74,11 @@ describe('definitions the stack refuses', () => {
   it('readWrite on an append-only table (it would allow DeleteItem / UpdateItem)', () => {
     const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'readWrite' }] })] };
     expect(() => construct(definitions)).toThrow(/"evidence" is append-only/);
+  });
+
+  it('appending evidence without readWrite on changes (evidence seqs come from a counter on the change item)', () => {
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'read' }] })] };
+    expect(() => construct(definitions)).toThrow(/function "work" appends evidence but lacks .*changes/);
   });
 
   it('no ingest function', () => {

@@ -10,7 +10,8 @@ import type { VerifyDocument } from '../../cli/lib/evidence-verify.js';
 import { sealEvidence, verifyChain, type EvidenceDraft, type EvidenceEvent } from '../../lambdas/domain/evidence.js';
 import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
-import { EvidenceStore } from '../../lambdas/stores/evidence-store.js';
+import { DEFAULT_APPEND_TIMING, EvidenceStore, SEQ_FILLER_ACTOR, type AppendTiming } from '../../lambdas/stores/evidence-store.js';
+import { EVIDENCE_SEQ_ATTRIBUTE, EvidenceSequence } from '../../lambdas/stores/evidence-sequence.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, ownerEmail, terminationEvent, unique } from '../support/estate.js';
 
@@ -96,8 +97,8 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
   });
 
   it('20 parallel writers appending to one change through EvidenceStore lose nothing, and the chain verifies', async () => {
-    const store = new EvidenceStore(createDocumentClient(stack.clients.dynamodb), table);
-    const changeId = `chg-parallel-${unique('p')}`;
+    const store = storeWith(DEFAULT_APPEND_TIMING);
+    const changeId = await syntheticChange('parallel');
     const writers = 20;
     const perWriter = 5;
     const started = Date.now();
@@ -166,10 +167,68 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
     expect(all.stderr).toMatch(/evidence chain broken: .* at seq \d+/);
   });
 
-  /** A 5-event chain appended through the store, with no change record (nothing else to compare against). */
+  it('a seq taken by a writer that died before writing is filled with SEQ_ABANDONED; the next writers go on and the chain verifies', async () => {
+    const store = storeWith({ ...DEFAULT_APPEND_TIMING, stallMs: 800 });
+    const changeId = await syntheticChange('abandoned');
+    await store.append({ changeId, type: 'WRITE_ATTEMPTED', actor: 'test', policyVersion: 'test', data: { step: 1 } });
+    // The dead writer: took seq 2 from the change's counter, then ended.
+    expect(await new EvidenceSequence(direct, stack.outputs.tables.changes ?? '').next(changeId)).toBe(2);
+    const started = Date.now();
+    const [third, fourth] = await Promise.all([
+      store.append({ changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'test', data: { step: 3 } }),
+      sleepMs(50).then(() => store.append({ changeId, type: 'VERIFIED', actor: 'test', policyVersion: 'test', data: { step: 4 } })),
+    ]);
+    const waitedMs = Date.now() - started;
+    const chain = await store.listByChange(changeId);
+    expect(chain.map((e) => [e.seq, e.type, e.actor])).toEqual([
+      [1, 'WRITE_ATTEMPTED', 'test'],
+      [2, 'SEQ_ABANDONED', SEQ_FILLER_ACTOR],
+      [3, 'WRITTEN', 'test'],
+      [4, 'VERIFIED', 'test'],
+    ]);
+    expect([third.seq, fourth.seq]).toEqual([3, 4]);
+    expect(verifyChain(chain)).toEqual({ ok: true, events: 4 });
+    expect(waitedMs).toBeGreaterThanOrEqual(800);
+    expect(stack.json<VerifyDocument>(['evidence', 'verify', changeId])).toMatchObject({ ok: true, events: 4 });
+  });
+
+  it('a chain written before its counter existed is continued at its head, not overwritten', async () => {
+    const store = storeWith(DEFAULT_APPEND_TIMING);
+    const changeId = await syntheticChange('legacy');
+    for (let i = 1; i <= 3; i += 1) await store.append({ changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'test', data: { i } });
+    await direct.send(new UpdateCommand({ TableName: stack.outputs.tables.changes ?? '', Key: { changeId }, UpdateExpression: `REMOVE ${EVIDENCE_SEQ_ATTRIBUTE}` }));
+    const next = await store.append({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} });
+    expect(next.seq).toBe(4);
+    const chain = await store.listByChange(changeId);
+    expect(chain.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(verifyChain(chain)).toEqual({ ok: true, events: 4 });
+  });
+
+  it('appending to a change that does not exist is refused (INPUT_INVALID) and writes nothing', async () => {
+    const changeId = `chg-missing-${unique('m')}`;
+    await expect(storeWith(DEFAULT_APPEND_TIMING).append({ changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'test', data: {} })).rejects.toMatchObject({
+      reasonCode: 'INPUT_INVALID',
+      message: expect.stringContaining(`no change ${changeId}`),
+    });
+    expect(await storeWith(DEFAULT_APPEND_TIMING).listByChange(changeId)).toEqual([]);
+    expect((await direct.send(new GetCommand({ TableName: stack.outputs.tables.changes ?? '', Key: { changeId } }))).Item).toBeUndefined();
+  });
+
+  function storeWith(timing: AppendTiming): EvidenceStore {
+    return new EvidenceStore(createDocumentClient(stack.clients.dynamodb), { evidence: table, changes: stack.outputs.tables.changes ?? '' }, undefined, timing);
+  }
+
+  /** A change record with no workflow behind it (never ends), for chains written straight through the store. */
+  async function syntheticChange(label: string): Promise<string> {
+    const changeId = `chg-${label}-${unique('s')}`;
+    await ctx.changes.create({ changeId, kind: 'change', status: 'PLANNED', trigger: 'test', eventId: changeId, createdAt: new Date().toISOString(), actions: {}, reasonCodes: [] });
+    return changeId;
+  }
+
+  /** A chain of n events appended through the store. */
   async function syntheticChain(n: number): Promise<string> {
-    const store = new EvidenceStore(createDocumentClient(stack.clients.dynamodb), table);
-    const changeId = `chg-synthetic-${unique('s')}`;
+    const store = storeWith(DEFAULT_APPEND_TIMING);
+    const changeId = await syntheticChange('synthetic');
     for (let i = 0; i < n; i += 1) await store.append({ changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'test', data: { i } });
     return changeId;
   }
@@ -183,3 +242,7 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
     await direct.send(new PutCommand({ TableName: table, Item: { ...sealEvidence(draft, seq, prev.at, prev.hash), day: prev.day } }));
   }
 });
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
