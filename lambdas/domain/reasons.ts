@@ -52,6 +52,14 @@ export const TRANSIENT_CODES: readonly ReasonCode[] = REASON_CODE_NAMES.filter(
 );
 
 /**
+ * What Step Functions reports when the Lambda service failed the invocation, or the function
+ * crashed or timed out (Lambda.Unknown). Every task the workflow retries on TRANSIENT_CODES it
+ * also re-runs after these (twice at most): each handler is safe to run again, the writes included
+ * (connectors are idempotent; test/reliability/crash-rerun.test.ts kills a Write mid-flight).
+ */
+export const LAMBDA_FAILURE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.Unknown'] as const;
+
+/**
  * The one error family. `name` is the reason code, so a Lambda that throws it fails with
  * that error name and the ASL's Retry/Catch can match on it.
  */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JsonObject } from '../domain/plan-model.js';
 import { AppError, isAppError } from '../domain/reasons.js';
 import { resolveAction } from './action-context.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
@@ -15,10 +16,13 @@ export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>)
   const { changeId, planHash, actionId, mode } = input;
   const { plan, action, connector, params, before } = await resolveAction(rt, planHash, actionId, mode);
   const change = await rt.changes.get(changeId);
-  const attempt = (change?.actions?.[actionId]?.attempts ?? 0) + 1;
+  const previous = change?.actions?.[actionId];
+  const attempt = (previous?.attempts ?? 0) + 1;
+  // PLANNED with attempts recorded: the last attempt ended (a crash, a timeout) between starting and recording its result.
+  const interrupted: JsonObject = previous?.status === 'PLANNED' && previous.attempts > 0 ? { interruptedAttempt: previous.attempts } : {};
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
   await rt.changes.recordAction(changeId, actionId, { status: 'PLANNED', attempts: attempt });
-  await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey } });
+  await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey, ...interrupted } });
   try {
     await connector.write(rt.connectors, params, before);
   } catch (error) {

@@ -5,7 +5,7 @@ import type { AwsCall, AwsProtocol } from './aws-request.js';
 export const faultRuleSchema = z.strictObject({
   service: z.string().min(1),
   action: z.string().min(1),
-  mode: z.enum(['throttle', 'error5xx', 'accessDenied', 'delay', 'swallow', 'lag']),
+  mode: z.enum(['throttle', 'error5xx', 'accessDenied', 'delay', 'swallow', 'lag', 'crash']),
   times: z.number().int().positive().max(1_000_000),
   ms: z.number().int().min(0).max(600_000).optional(),
 });
@@ -37,16 +37,18 @@ export class FaultBook {
   }
 
   /**
-   * Takes the first live rule matching the call, counting the hit. `swallow` and `lag` are
-   * about writes (CONTRACT.md: the write never lands, or lands late), so they never match a read.
+   * Takes the first live rule matching the call, counting the hit. `swallow`, `lag` and `crash`
+   * are about writes (CONTRACT.md: the write never lands, or lands late; ours: the write lands and
+   * its caller dies), so they never match a read; `crash` matches only calls a hosted handler made.
    */
-  take(call: AwsCall): ActiveFault | null {
+  take(call: AwsCall, madeByHandler: boolean): ActiveFault | null {
     const rule = this.rules.find(
       (r) =>
         r.remaining > 0 &&
         r.service === call.service &&
         (r.action === '*' || r.action === call.action) &&
-        !((r.mode === 'swallow' || r.mode === 'lag') && isRead(call.action)),
+        !(WRITE_ONLY_MODES.has(r.mode) && isRead(call.action)) &&
+        (r.mode !== 'crash' || madeByHandler),
     );
     if (!rule) return null;
     rule.remaining -= 1;
@@ -60,6 +62,8 @@ export class FaultBook {
     return Object.fromEntries(this.hitsByMode);
   }
 }
+
+const WRITE_ONLY_MODES: ReadonlySet<FaultRule['mode']> = new Set(['swallow', 'lag', 'crash']);
 
 /** Read-only API actions by name: they change nothing, so there is nothing to swallow or delay. */
 export function isRead(action: string): boolean {

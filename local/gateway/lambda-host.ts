@@ -1,4 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HANDLER_DIST } from '../build.js';
@@ -24,15 +28,51 @@ export interface InvokeResult {
   readonly payload: unknown;
 }
 
+/**
+ * The error Step Functions reports for a function that crashed or timed out ("Lambda.Unknown",
+ * per the Step Functions guide on Lambda errors). moto's Step Functions takes the error name from
+ * the payload's errorType, so the host puts it there directly.
+ */
+export const LAMBDA_CRASH_ERROR = 'Lambda.Unknown';
+
+/** One running invocation; `crash` ends it as if its process died (the handler never resumes). */
+export interface Invocation {
+  readonly requestId: string;
+  readonly functionName: string;
+  crash(reason: string): void;
+}
+
+type LiveInvocation = Invocation & { ended: boolean };
+
 /** Runs our bundled handlers (dist/handlers/NAME.mjs) in this process, as Lambda would. */
 export class LambdaHost {
   private readonly loaded = new Map<string, Promise<Handler>>();
+  private readonly current = new AsyncLocalStorage<LiveInvocation>();
+  /** The invocation behind each client socket (by local port) of the handlers' AWS calls to the gateway. */
+  private readonly byClientPort = new Map<number, LiveInvocation>();
+  private readonly onRequestStart = (message: unknown): void => this.bindSocket((message as { request: ClientRequest }).request);
 
   constructor(
     private readonly functionNames: ReadonlyMap<string, { bundle: string; timeoutSeconds: number }>,
     private readonly region: string,
     private readonly accountId: string,
-  ) {}
+  ) {
+    diagnostics.subscribe('http.client.request.start', this.onRequestStart);
+  }
+
+  /** Stops attributing outgoing calls (the gateway is closing). */
+  close(): void {
+    diagnostics.unsubscribe('http.client.request.start', this.onRequestStart);
+  }
+
+  /**
+   * The live invocation that made an AWS call reaching the gateway from `clientPort` (the
+   * request's remote port); null for calls from outside a hosted handler or from one that ended.
+   */
+  invocationAt(clientPort: number | undefined): Invocation | null {
+    const invocation = clientPort === undefined ? undefined : this.byClientPort.get(clientPort);
+    return invocation && !invocation.ended ? invocation : null;
+  }
 
   /** Accepts a function name or ARN; null when it is not one of ours. */
   resolve(nameOrArn: string): string | null {
@@ -56,14 +96,51 @@ export class LambdaHost {
       callbackWaitsForEmptyEventLoop: false,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
+    let timer: NodeJS.Timeout | undefined;
+    let endAbruptly: (reason: string) => void = () => undefined;
+    const ended = new Promise<string>((resolve) => {
+      endAbruptly = resolve;
+      timer = setTimeout(() => resolve(`Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`), spec.timeoutSeconds * 1000);
+    });
+    const invocation: LiveInvocation = { requestId, functionName, ended: false, crash: (reason) => endAbruptly(reason) };
     try {
       const handler = await this.load(functionName, spec.bundle);
-      const payload = await handler(event, context);
-      return { requestId, payload: payload ?? null };
+      const outcome = await Promise.race([
+        this.current.run(invocation, () => handler(event, context)).then((payload) => ({ payload: payload ?? null })),
+        ended.then((reason) => ({ crashed: reason })),
+      ]);
+      if ('crashed' in outcome) {
+        return { requestId, functionError: 'Unhandled', payload: { errorType: LAMBDA_CRASH_ERROR, errorMessage: `RequestId: ${requestId} Error: ${outcome.crashed}`, trace: [] } };
+      }
+      return { requestId, payload: outcome.payload };
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       return { requestId, functionError: 'Unhandled', payload: { errorType: err.name || 'Error', errorMessage: err.message, trace: [] } };
+    } finally {
+      invocation.ended = true;
+      clearTimeout(timer);
     }
+  }
+
+  /**
+   * Runs as any HTTP request of this process starts: records which invocation (if any) owns the
+   * request's socket, by its local port, so the gateway can tell which handler made a call it
+   * receives. A socket reused by a call from outside every invocation is forgotten.
+   */
+  private bindSocket(request: ClientRequest): void {
+    const invocation = this.current.getStore();
+    const bind = (socket: Socket): void => {
+      if (socket.localPort === undefined) return;
+      if (invocation) this.byClientPort.set(socket.localPort, invocation);
+      else this.byClientPort.delete(socket.localPort);
+    };
+    // The request bytes leave only once the socket is connected, so the port is known in time.
+    const whenConnected = (socket: Socket): void => {
+      if (socket.connecting) socket.once('connect', () => bind(socket));
+      else bind(socket);
+    };
+    if (request.socket) whenConnected(request.socket as Socket);
+    else request.once('socket', whenConnected);
   }
 
   private load(functionName: string, bundle: string): Promise<Handler> {

@@ -53,6 +53,7 @@ export class Gateway {
   }
 
   close(): Promise<void> {
+    this.options.lambdas.close();
     return new Promise((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
@@ -78,7 +79,8 @@ export class Gateway {
     }
     if (!call) return this.forward(request, body, response);
     this.stats.countAws(call.service, call.action);
-    const fault = this.faults.take(call);
+    const invocation = this.options.lambdas.invocationAt(request.socket.remotePort);
+    const fault = this.faults.take(call, invocation !== null);
     if (!fault) return this.forward(request, body, response);
     switch (fault.mode) {
       case 'throttle':
@@ -94,6 +96,13 @@ export class Gateway {
         send(response, successResponse(call));
         const replay = { method: request.method ?? 'POST', url, headers: { ...request.headers } };
         setTimeout(() => void this.forwardDetached(replay, body), fault.ms ?? 2000);
+        return;
+      }
+      case 'crash': {
+        // The write lands; the handler that made it dies before it hears back (its call is never
+        // answered, so it never resumes), as a Lambda whose process is killed mid-flight.
+        await this.forwardDetached({ method: request.method ?? 'POST', url, headers: { ...request.headers } }, body);
+        invocation?.crash(`Runtime exited with error: signal: killed (crash fault after ${call.service}:${call.action})`);
         return;
       }
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { AppError, isReasonCode, REASON_CODE_NAMES, REASON_CODES, TRANSIENT_CODES } from '../../../lambdas/domain/reasons.js';
+import { AppError, isReasonCode, LAMBDA_FAILURE_ERRORS, REASON_CODE_NAMES, REASON_CODES, TRANSIENT_CODES } from '../../../lambdas/domain/reasons.js';
 
 describe('reason codes', () => {
   // The table of CONTRACT.md ("Reason codes"): extending is allowed, renaming is not.
@@ -13,21 +13,25 @@ describe('reason codes', () => {
   it('contain every code of the contract table', () => {
     for (const code of CONTRACT_CODES) expect(isReasonCode(code), code).toBe(true);
   });
-  it('retry exactly the transient codes in the ASL', () => {
+  it('retry exactly the transient codes in the ASL, and re-run the same tasks after a Lambda failure (twice at most)', () => {
     expect(TRANSIENT_CODES).toEqual(['THROTTLED', 'TARGET_UNAVAILABLE']);
     for (const machine of ['change', 'rollback', 'finalize']) {
       const asl: unknown = JSON.parse(readFileSync(new URL(`../../../statemachines/${machine}.asl.json`, import.meta.url), 'utf8'));
-      const retried = new Set<string>();
+      const retriers: Array<Array<{ ErrorEquals: string[]; MaxAttempts: number }>> = [];
       const walk = (node: unknown): void => {
         if (Array.isArray(node)) return node.forEach(walk);
         if (!node || typeof node !== 'object') return;
         for (const [key, value] of Object.entries(node)) {
-          if (key === 'Retry' && Array.isArray(value)) value.forEach((rule: { ErrorEquals: string[] }) => rule.ErrorEquals.forEach((name) => retried.add(name)));
+          if (key === 'Retry' && Array.isArray(value)) retriers.push(value);
           else walk(value);
         }
       };
       walk(asl);
-      expect([...retried].sort(), machine).toEqual([...TRANSIENT_CODES].sort());
+      expect(retriers.length, machine).toBeGreaterThan(0);
+      for (const retry of retriers) {
+        expect(retry.map((rule) => rule.ErrorEquals), machine).toEqual([[...TRANSIENT_CODES], [...LAMBDA_FAILURE_ERRORS]]);
+        expect(retry[1]?.MaxAttempts, machine).toBe(2);
+      }
     }
   });
   it('route every non-finding failure to an owner', () => {

@@ -31,10 +31,10 @@ describe('FaultBook', () => {
   it('hits exactly `times` matching calls, then expires', () => {
     const book = new FaultBook();
     book.add({ service: 'iam', action: 'UpdateAccessKey', mode: 'throttle', times: 2 });
-    expect(book.take(call)?.mode).toBe('throttle');
-    expect(book.take({ ...call, action: 'ListAccessKeys' })).toBeNull();
-    expect(book.take(call)?.mode).toBe('throttle');
-    expect(book.take(call)).toBeNull();
+    expect(book.take(call, false)?.mode).toBe('throttle');
+    expect(book.take({ ...call, action: 'ListAccessKeys' }, false)).toBeNull();
+    expect(book.take(call, false)?.mode).toBe('throttle');
+    expect(book.take(call, false)).toBeNull();
     expect(book.list()).toEqual([]);
     expect(book.counters()).toEqual({ throttle: 2 });
   });
@@ -42,15 +42,23 @@ describe('FaultBook', () => {
     const book = new FaultBook();
     book.add({ service: 'iam', action: '*', mode: 'error5xx', times: 1 });
     book.add({ service: 'iam', action: 'UpdateAccessKey', mode: 'swallow', times: 1 });
-    expect(book.take(call)?.mode).toBe('error5xx');
-    expect(book.take(call)?.mode).toBe('swallow');
+    expect(book.take(call, false)?.mode).toBe('error5xx');
+    expect(book.take(call, false)?.mode).toBe('swallow');
   });
   it('never swallows or lags a read (those modes are about writes)', () => {
     const book = new FaultBook();
     book.add({ service: 'iam', action: '*', mode: 'swallow', times: 1 });
-    expect(book.take({ service: 'iam', action: 'GetAccountAuthorizationDetails', protocol: 'query' })).toBeNull();
-    expect(book.take({ service: 'iam', action: 'ListAccessKeys', protocol: 'query' })).toBeNull();
-    expect(book.take(call)?.mode).toBe('swallow');
+    expect(book.take({ service: 'iam', action: 'GetAccountAuthorizationDetails', protocol: 'query' }, false)).toBeNull();
+    expect(book.take({ service: 'iam', action: 'ListAccessKeys', protocol: 'query' }, false)).toBeNull();
+    expect(book.take(call, false)?.mode).toBe('swallow');
+  });
+  it('crashes only writes made by a hosted handler', () => {
+    const book = new FaultBook();
+    book.add({ service: 'iam', action: '*', mode: 'crash', times: 1 });
+    expect(book.take({ service: 'iam', action: 'ListAccessKeys', protocol: 'query' }, true)).toBeNull();
+    expect(book.take(call, false)).toBeNull();
+    expect(book.take(call, true)?.mode).toBe('crash');
+    expect(book.list()).toEqual([]);
   });
   it('refuses malformed rules', () => {
     expect(faultRuleSchema.safeParse({ service: 'iam', action: '*', mode: 'explode', times: 1 }).success).toBe(false);
