@@ -3,7 +3,7 @@
 Usage: python3 moto_launcher.py PORT   (MOTO_PORT must name the gateway port in front of it,
 so that moto's own Lambda calls from Step Functions reach the gateway.)
 
-Two patches, each with its measured reason next to it. First: moto < 5.2.3 deep-copies a state machine, executions included, on every
+Patches, each with its measured reason next to it. First: moto < 5.2.3 deep-copies a state machine, executions included, on every
 StartExecution, and the copy fails from the second execution on with
 "cannot pickle '_thread.RLock' object" (getmoto/moto#10077, fixed by #10093 in 5.2.3).
 We backport that fix: the copy leaves `executions` out and shares `backend`.
@@ -70,7 +70,103 @@ def _serialized(method):
 for _name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items", "execute_transaction", "batch_execute_statement"):
     setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
 
+
+
+# Throughput. Sampling moto's busy threads under load (NHIGOV_MOTO_PROFILE below; a 10-event load
+# run, bench/load.ts) showed requests queueing on work that never changes or grows with the data:
+# - every request lists moto's ~200 package directories (os.listdir + isdir each) while holding
+#   the one lock that routes all requests: 64k of 70k busy samples were threads waiting on it;
+# - a Query on a table's key scans and sorts every item of the table, not of the partition, so
+#   each evidence read grew with the whole trail;
+# - Step Functions re-builds a PLY parser (yacc tables) for every JSONPath it evaluates;
+# - werkzeug logs every request through colorama.
+# Each patch below keeps moto's answers the same and removes one of these.
+import inspect
+import logging
+
+from moto import backends as _backends
+from moto.dynamodb.models.table import Table as _DynamoTable
+
+_MOTO_MODULES = tuple(_backends.list_of_moto_modules())
+_backends.list_of_moto_modules = lambda: _MOTO_MODULES
+
+_partition_hint = threading.local()
+_all_items = _DynamoTable.all_items
+
+
+def _query_one_partition(query):
+    signature = inspect.signature(query)
+
+    @functools.wraps(query)
+    def wrapper(self, hash_key, *args, **kwargs):
+        if signature.bind(self, hash_key, *args, **kwargs).arguments.get("index_name") or hash_key is None:
+            return query(self, hash_key, *args, **kwargs)
+        _partition_hint.key = hash_key
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _partition_hint.key = None
+
+    return wrapper
+
+
+def _items_of_hinted_partition(self):
+    # Only inside a key query: moto filters the result by hash key, so the partition is enough.
+    key = getattr(_partition_hint, "key", None)
+    if key is None or not self.range_key_attr:
+        return _all_items(self)
+    return list(self.items.get(key, {}).values())
+
+
+_DynamoTable.query = _query_one_partition(_DynamoTable.query)
+_DynamoTable.all_items = _items_of_hinted_partition
+
+try:
+    import moto.stepfunctions.parser.asl.component.common.path.result_path as _result_path
+    import moto.stepfunctions.parser.asl.utils.json_path as _json_path
+
+    _json_path.parse = functools.lru_cache(maxsize=4096)(_json_path.parse)
+    _result_path.parse = functools.lru_cache(maxsize=4096)(_result_path.parse)
+except (ImportError, AttributeError):  # pragma: no cover - a moto without these modules parses as it likes
+    pass
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def _sample_busy_stacks(path, interval=0.005):
+    """NHIGOV_MOTO_PROFILE=FILE: samples every thread's stack, skips those parked in a wait, and
+    rewrites FILE every 10 s with the most frequent busy stacks (what is using moto's one core)."""
+    import collections
+    import os
+    import time
+    import traceback
+
+    parked = {"wait", "sleep", "select", "accept", "readinto", "recv_into", "_recv_into", "get", "acquire", "_wait_for_tstate_lock", "poll", "serve_forever", "handle_one_request", "readline"}
+    counts = collections.Counter()
+    samples = 0
+    me = threading.get_ident()
+    last = time.monotonic()
+    while True:
+        time.sleep(interval)
+        samples += 1
+        for ident, frame in sys._current_frames().items():
+            if ident == me or frame.f_code.co_name in parked:
+                continue
+            stack = traceback.extract_stack(frame)[-8:]
+            counts[" <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}:{f.name}" for f in reversed(stack))] += 1
+        if time.monotonic() - last > 10:
+            last = time.monotonic()
+            with open(path, "w") as out:
+                out.write(f"{samples} samples\n")
+                for stack, n in counts.most_common(40):
+                    out.write(f"{n:7d} {stack}\n")
+
+
 if __name__ == "__main__":
+    import os as _os
+
+    if _os.environ.get("NHIGOV_MOTO_PROFILE"):
+        threading.Thread(target=_sample_busy_stacks, args=(_os.environ["NHIGOV_MOTO_PROFILE"],), daemon=True).start()
     if len(sys.argv) != 2:
         sys.stderr.write("usage: moto_launcher.py PORT\n")
         sys.exit(2)
