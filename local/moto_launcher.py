@@ -79,6 +79,7 @@ for _name in ("put_item", "update_item", "delete_item", "batch_write_item", "tra
 # - a Query on a table's key scans and sorts every item of the table, not of the partition, so
 #   each evidence read grew with the whole trail;
 # - Step Functions re-builds a PLY parser (yacc tables) for every JSONPath it evaluates;
+# - Step Functions builds a new boto3 client (SSL context, service model) for every Lambda task;
 # - werkzeug logs every request through colorama.
 # Each patch below keeps moto's answers the same and removes one of these.
 import inspect
@@ -128,6 +129,27 @@ try:
     _json_path.parse = functools.lru_cache(maxsize=4096)(_json_path.parse)
     _result_path.parse = functools.lru_cache(maxsize=4096)(_result_path.parse)
 except (ImportError, AttributeError):  # pragma: no cover - a moto without these modules parses as it likes
+    pass
+
+try:
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as _lambda_eval
+
+    _new_client = _lambda_eval.boto_client_for
+    _clients = {}
+    _clients_lock = threading.Lock()
+
+    def _shared_client(region, service, state_credentials=None):
+        # Botocore clients are thread-safe; building one (an SSL context, the service model) for
+        # every Lambda task was among the busiest stacks. moto's boto_client_for ignores
+        # state_credentials (fixed test keys), so one client per region and service is the same.
+        with _clients_lock:
+            client = _clients.get((region, service))
+            if client is None:
+                client = _clients[(region, service)] = _new_client(region, service)
+            return client
+
+    _lambda_eval.boto_client_for = _shared_client
+except (ImportError, AttributeError):  # pragma: no cover
     pass
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -14,13 +14,13 @@ export interface AppendTiming {
   readonly stallMs: number;
   /** An append gives up (TARGET_UNAVAILABLE, retried by the workflow) after this long. */
   readonly deadlineMs: number;
-  /** Expected time per event ahead of us in the queue: how long to sleep between looks at the head. */
+  /** The least time per event ahead of us to assume (the pace observed replaces it when slower). */
   readonly perEventMs: number;
 }
 
 /** Inside every appending handler's Lambda timeout (60 s at least). */
 export const DEFAULT_APPEND_TIMING: AppendTiming = { stallMs: 10_000, deadlineMs: 45_000, perEventMs: 20 };
-const MAX_POLL_MS = 500;
+const MAX_POLL_MS = 1_000;
 /** What fills an abandoned seq. */
 export const SEQ_FILLER_ACTOR = 'nhi-governor/evidence-store';
 /** A time-window query walks one byDay partition per day: refuse windows longer than this. */
@@ -85,12 +85,14 @@ export class EvidenceStore {
   private async awaitPredecessor(draft: EvidenceDraft, seq: number, deadline: number): Promise<EvidenceEvent | 'taken'> {
     let lastHead = -1;
     let movedAt = Date.now();
+    const pace = new ChainPace(this.timing.perEventMs);
     for (;;) {
       const head = await this.head(draft.changeId);
       const headSeq = head?.seq ?? 0;
       if (headSeq === seq - 1 && head) return head;
       if (headSeq >= seq) return 'taken';
       const now = Date.now();
+      pace.observe(headSeq, now);
       if (headSeq !== lastHead) {
         lastHead = headSeq;
         movedAt = now;
@@ -102,8 +104,10 @@ export class EvidenceStore {
       if (now > deadline) {
         throw new AppError('TARGET_UNAVAILABLE', `appending evidence to ${draft.changeId}: seq ${seq} still waits for seq ${seq - 1} after ${this.timing.deadlineMs / 1000}s (head ${headSeq})`);
       }
+      // Sleep about as long as the events ahead should take at the pace seen so far: a writer far
+      // back in the queue looks a few times, not every few milliseconds.
       const ahead = seq - 1 - headSeq;
-      await sleep(Math.min(MAX_POLL_MS, this.timing.perEventMs * ahead) * (0.5 + Math.random() / 2));
+      await sleep(Math.min(MAX_POLL_MS, pace.perEventMs * ahead) * (0.5 + Math.random() / 2));
     }
   }
 
@@ -224,6 +228,25 @@ export class EvidenceStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return events;
+  }
+}
+
+/** How fast a chain's head moves, as seen by one waiting writer. */
+class ChainPace {
+  private first: { seq: number; at: number } | undefined;
+  perEventMs: number;
+
+  constructor(private readonly floorMs: number) {
+    this.perEventMs = floorMs;
+  }
+
+  observe(headSeq: number, at: number): void {
+    if (!this.first) {
+      this.first = { seq: headSeq, at };
+      return;
+    }
+    const moved = headSeq - this.first.seq;
+    this.perEventMs = Math.max(this.floorMs, moved > 0 ? (at - this.first.at) / moved : at - this.first.at);
   }
 }
 
