@@ -86,12 +86,16 @@ export async function runLoadBench(): Promise<void> {
     let notInNewState = 0;
     let brokenChains = 0;
     let evidenceMismatch = 0;
+    let evidenceEvents = 0;
+    let abandonedSeqs = 0;
     const statuses = new Map<string, number>();
     for (const changeId of sentAt.keys()) {
       const doc = await showChange(ctx, changeId);
       if (!doc) continue;
       statuses.set(doc.status, (statuses.get(doc.status) ?? 0) + 1);
       if (!verifyChain(doc.evidence).ok) brokenChains += 1;
+      evidenceEvents += doc.evidence.length;
+      abandonedSeqs += doc.evidence.filter((e) => e.type === 'SEQ_ABANDONED').length;
       for (const action of doc.actions) {
         actions += 1;
         const events = doc.evidence.filter((e) => e.actionId === action.actionId);
@@ -114,6 +118,11 @@ export async function runLoadBench(): Promise<void> {
     printFigure('VERIFIED actions read back in their new state', `${verified - notInNewState} / ${verified}`);
     printFigure('evidence chains that verify', `${sentAt.size - brokenChains} / ${sentAt.size}`);
     printFigure('actions whose evidence does not match', String(evidenceMismatch));
+    printFigure('evidence events (seqs abandoned by a writer)', `${evidenceEvents} (${abandonedSeqs})`);
+    const calls = stack.json<{ aws: Record<string, Record<string, number>>; lambda: Record<string, number> }>(['stats']);
+    const dynamo = Object.values(calls.aws.dynamodb ?? {}).reduce((n, c) => n + c, 0);
+    printFigure('DynamoDB calls per evidence event (all tables)', (dynamo / Math.max(1, evidenceEvents)).toFixed(1));
+    printFigure('handler invocations', Object.entries(calls.lambda).map(([name, n]) => `${name.replace(/^.*?-/, '')} ${n}`).join(', '));
     if (pending.size > 0 || notInNewState > 0 || brokenChains > 0 || evidenceMismatch > 0) process.exitCode = 1;
   });
 }
