@@ -152,6 +152,22 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover
     pass
 
+from moto.core.base_backend import BackendDict as _BackendDict
+
+_create_account_backend = _BackendDict._create_account_specific_backend
+
+
+def _create_account_backend_once(self, account_id):
+    # Every backend lookup (several per IAM user while serializing GetAccountAuthorizationDetails)
+    # took one global lock and copied the account list; a 2,494-user estate spent most of its
+    # busy samples there. Creation stays under moto's lock; a lookup of an existing account skips it.
+    if account_id in self:
+        return
+    _create_account_backend(self, account_id)
+
+
+_BackendDict._create_account_specific_backend = _create_account_backend_once
+
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
