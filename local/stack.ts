@@ -11,7 +11,7 @@ import { buildHandlers, PROJECT_ROOT } from './build.js';
 import { approvalChannelEnvironment, deployApprovalChannels, deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type ApprovalChannelsDeployment, type LocalDeployment } from './deploy.js';
 import { EventPoller } from './event-poller.js';
 import { Gateway } from './gateway/server.js';
-import { LambdaHost } from './gateway/lambda-host.js';
+import { DEFAULT_LOCAL_CONCURRENCY, LambdaHost } from './gateway/lambda-host.js';
 import { approvalRoute } from './gateway/approval-route.js';
 import { SlackSink } from './gateway/slack-sink.js';
 import { consoleRoute } from './console/route.js';
@@ -125,6 +125,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       new Map(FUNCTIONS.map((fn) => [physicalName(prefix, fn.name), { bundle: `${fn.name}.mjs`, timeoutSeconds: fn.timeoutSeconds }])),
       settings.region,
       LOCAL_ACCOUNT_ID,
+      Number(process.env.NHIGOV_LOCAL_LAMBDA_CONCURRENCY ?? DEFAULT_LOCAL_CONCURRENCY),
     );
     gateway = new Gateway({ port: settings.port, motoPort, lambdas });
     gateway.addRoute(approvalRoute(lambdas, physicalName(prefix, 'approval-api')));
