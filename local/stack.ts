@@ -125,7 +125,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       new Map(FUNCTIONS.map((fn) => [physicalName(prefix, fn.name), { bundle: `${fn.name}.mjs`, timeoutSeconds: fn.timeoutSeconds }])),
       settings.region,
       LOCAL_ACCOUNT_ID,
-      Number(process.env.NHIGOV_LOCAL_LAMBDA_CONCURRENCY ?? DEFAULT_LOCAL_CONCURRENCY),
+      { concurrency: Number(process.env.NHIGOV_LOCAL_LAMBDA_CONCURRENCY ?? DEFAULT_LOCAL_CONCURRENCY) },
     );
     gateway = new Gateway({ port: settings.port, motoPort, lambdas });
     gateway.addRoute(approvalRoute(lambdas, physicalName(prefix, 'approval-api')));

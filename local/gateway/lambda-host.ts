@@ -90,13 +90,16 @@ export class LambdaHost {
   private readonly byClientPort = new Map<number, LiveInvocation>();
   private readonly onRequestStart = (message: unknown): void => this.bindSocket((message as { request: ClientRequest }).request);
   private readonly slots: Slots;
+  private readonly bundleDir: string;
 
   constructor(
     private readonly functionNames: ReadonlyMap<string, { bundle: string; timeoutSeconds: number }>,
     private readonly region: string,
     private readonly accountId: string,
-    concurrency: number = DEFAULT_LOCAL_CONCURRENCY,
+    options: { readonly concurrency?: number; readonly bundleDir?: string } = {},
   ) {
+    const concurrency = options.concurrency ?? DEFAULT_LOCAL_CONCURRENCY;
+    this.bundleDir = options.bundleDir ?? HANDLER_DIST;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`local Lambda concurrency must be a positive integer, not ${concurrency}`);
     this.slots = new Slots(concurrency);
     diagnostics.subscribe('http.client.request.start', this.onRequestStart);
@@ -202,7 +205,7 @@ export class LambdaHost {
   private load(functionName: string, bundle: string): Promise<Handler> {
     let handler = this.loaded.get(functionName);
     if (!handler) {
-      const url = pathToFileURL(path.join(HANDLER_DIST, bundle)).href;
+      const url = pathToFileURL(path.join(this.bundleDir, bundle)).href;
       handler = import(url).then((mod: { handler?: Handler }) => {
         if (typeof mod.handler !== 'function') throw new Error(`${bundle} exports no handler`);
         return mod.handler;
