@@ -5,6 +5,7 @@ import { TERMINAL_STATUSES } from '../../lambdas/domain/status.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
 import { activatePolicyVariant, hasSessionDeny, type ShowDoc } from '../support/approvals.js';
+import { prng } from '../support/prng.js';
 
 /**
  * Seeded fault campaign over the change and rollback workflows: each run draws a fault rule of
@@ -31,18 +32,6 @@ const READS = ['ListAccessKeys', 'GetUserPolicy'] as const;
 const WRITE_ONLY_MODES: ReadonlySet<string> = new Set(['swallow', 'lag', 'crash']);
 const APPROVER = 'approver@example.com';
 const REQUESTER = 'requester@example.com';
-
-/** mulberry32: a small seeded PRNG, so a campaign is repeatable. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`fault campaign (seed ${SEED}, ${RUNS} runs)`, () => {
   let stack: TestStack;
