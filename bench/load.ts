@@ -9,6 +9,7 @@ import { showChange } from '../cli/lib/changes.js';
 import { readStackOutputs } from '../local/stack.js';
 import { createGovernedUser, keyStatuses, ownerEmail, terminationEvent } from '../test/support/estate.js';
 import { percentile, printFigure, withStack } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The load run of issue 8: LOAD_EVENTS `Employee Terminated` events (default 200), each for an
@@ -75,7 +76,7 @@ export async function runLoadBench(): Promise<void> {
           pending.delete(changeId);
         }
       }
-      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (pending.size > 0) await sleep(1000);
     }
     const wallMs = Date.now() - started;
     const peakKb = peakMemoryKb(outputs.pids.server);

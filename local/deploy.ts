@@ -10,6 +10,7 @@ import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { EVENT_RULES, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
 import { PROJECT_ROOT } from './build.js';
 import { LOCAL_ACCOUNT_ID, type AwsClients } from './aws-clients.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalDeployment {
   readonly prefix: string;
@@ -150,7 +151,7 @@ export async function warmUpStepFunctions(clients: AwsClients, prefix: string): 
       if (status.status !== 'SUCCEEDED') throw new Error(`the Step Functions warm-up ended ${status.status}`);
       return Date.now() - started;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error('the Step Functions warm-up did not finish');
 }

@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { LambdaHost } from './gateway/lambda-host.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Plays the part of the SQS event source mapping: receives from the events queue, invokes the
@@ -37,7 +38,7 @@ export class EventPoller {
       } catch (error) {
         if (!this.running) return;
         this.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
     }
   }

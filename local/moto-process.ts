@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from './build.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long moto may take to answer its first request (it usually answers in under a second). */
 const MOTO_START_TIMEOUT_MS = 30_000;
@@ -47,7 +48,7 @@ export async function waitForMoto(motoPort: number, child: ChildProcess): Promis
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new EnvironmentError(`moto did not answer on port ${motoPort} within ${MOTO_START_TIMEOUT_MS / 1000}s`);
 }

@@ -15,6 +15,7 @@ import { putEvent } from './event.js';
 import { decideThroughLink } from '../lib/approvals.js';
 import { down, startDetachedStack } from './local.js';
 import { renderChange } from './changes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const registerDemo: CommandRegistrar = (program, io) => {
   program
@@ -133,6 +134,6 @@ async function followChange(out: CliIo, ctx: StackContext, changeId: string, sin
         return { changeId, status: doc.status, printed };
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }

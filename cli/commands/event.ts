@@ -5,6 +5,7 @@ import type { CommandRegistrar } from '../main.js';
 import { stackContext, type StackContext } from '../lib/context.js';
 import { readJsonInput } from '../lib/input.js';
 import { OperationFailed, UsageError } from '../lib/io.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long `event` waits for the workflow to take the event (rule → queue → ingest → plan). */
 const TAKEN_TIMEOUT_MS = 60_000;
@@ -37,7 +38,7 @@ export async function putEvent(ctx: StackContext, event: Parameters<typeof toPut
       const machine = ctx.outputs.stateMachines.change ?? '';
       return { changeId, executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${changeId}` };
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new OperationFailed(`the workflow did not take event ${event.id} within ${TAKEN_TIMEOUT_MS / 1000}s (see gateway.log in the state dir)`);
 }

@@ -5,6 +5,7 @@ import { finalizeChangeId, finalizeExecutionName } from '../../lambdas/domain/fi
 import type { CommandRegistrar } from '../main.js';
 import { stackContext, type StackContext } from '../lib/context.js';
 import { OperationFailed, UsageError } from '../lib/io.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long `finalize` waits for the workflow to record the run. */
 const RECORDED_TIMEOUT_MS = 60_000;
@@ -33,7 +34,7 @@ export async function startFinalize(ctx: StackContext, asOf: string | null): Pro
   const deadline = Date.now() + RECORDED_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (await ctx.changes.get(changeId)) return { changeId, executionArn: out.executionArn ?? '', asOf };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new OperationFailed(`the finalize workflow did not record ${changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (see gateway.log in the state dir)`);
 }

@@ -8,6 +8,7 @@ import { EnvironmentError } from '../../local/moto-process.js';
 import { seedDemoEstate } from '../../local/seed.js';
 import type { CommandRegistrar } from '../main.js';
 import { OperationFailed, table, type CliIo } from '../lib/io.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long `local up --detach` waits for the detached stack to report ready. */
 const DETACHED_READY_TIMEOUT_MS = 120_000;
@@ -107,7 +108,7 @@ export async function startDetachedStack(seed: boolean): Promise<StackOutputs> {
     if (outputs && outputs.pids.server === child.pid) return outputs;
     if (existsSync(stateFile(settings, 'error.txt'))) throw new EnvironmentError(readFileSync(stateFile(settings, 'error.txt'), 'utf8').trim());
     if (child.exitCode !== null || !isAlive(child.pid ?? -1)) throw new EnvironmentError(`the local stack exited while starting (see ${stateFile(settings, 'gateway.log')})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new OperationFailed(`the local stack did not become ready within ${DETACHED_READY_TIMEOUT_MS / 1000}s (see ${stateFile(settings, 'gateway.log')})`);
 }
@@ -121,7 +122,7 @@ export async function down(): Promise<{ stopped: number[] }> {
   for (const pid of pids) {
     signal(pid, 'SIGTERM');
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() < deadline && isAlive(pid)) await sleep(50);
     if (isAlive(pid)) signal(pid, 'SIGKILL');
   }
   rmSync(stateFile(settings, 'stack.json'), { force: true });

@@ -5,6 +5,7 @@ import type { RollbackRequest } from '../../lambdas/handlers/rollback-plan.js';
 import type { CommandRegistrar } from '../main.js';
 import { stackContext, type StackContext } from '../lib/context.js';
 import { OperationFailed, paint, UsageError } from '../lib/io.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long `rollback` waits for the workflow to record the rollback change. */
 const RECORDED_TIMEOUT_MS = 60_000;
@@ -52,7 +53,7 @@ export async function requestRollback(ctx: StackContext, input: { parentChangeId
   while (Date.now() < deadline) {
     const record = await ctx.changes.get(request.changeId);
     if (record) return { changeId: request.changeId, parentChangeId, executionArn: executionArnFor(machine, request.changeId), duplicate, status: record.status };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new OperationFailed(`the rollback workflow did not record ${request.changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (see gateway.log in the state dir)`);
 }

@@ -4,6 +4,7 @@ import type { Plan } from '../../lambdas/domain/plan-model.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
 import type { ChangeRecord } from '../../lambdas/stores/change-store.js';
 import type { StackContext } from './context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChangeSummary {
   readonly changeId: string;
@@ -128,6 +129,6 @@ export async function waitForChange(ctx: StackContext, changeId: string, timeout
     const doc = await showChange(ctx, changeId);
     if (doc && isSettled(doc)) return { doc, settled: true };
     if (Date.now() >= deadline) return { doc, settled: false };
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 /** IAM changes propagate within seconds; the first re-read waits this long. */
 export const VERIFY_FIRST_DELAY_MS = 250;
 /** Backoff ceiling between two read-backs. */
@@ -13,7 +14,7 @@ export interface WaitOutcome<T> {
  * Polls `probe` until `isDone` or the deadline: the one waiter every verification uses.
  * Delay doubles from VERIFY_FIRST_DELAY_MS up to VERIFY_MAX_DELAY_MS.
  */
-export async function waitUntil<T>(probe: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs: number, sleep: (ms: number) => Promise<void> = defaultSleep): Promise<WaitOutcome<T>> {
+export async function waitUntil<T>(probe: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs: number, sleep: (ms: number) => Promise<void> = (ms) => pause(ms)): Promise<WaitOutcome<T>> {
   const deadline = Date.now() + timeoutMs;
   let delay = VERIFY_FIRST_DELAY_MS;
   let polls = 0;
@@ -27,5 +28,3 @@ export async function waitUntil<T>(probe: () => Promise<T>, isDone: (value: T) =
     delay = Math.min(delay * 2, VERIFY_MAX_DELAY_MS);
   }
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,7 @@ import { renderApprovalPage, renderMessagePage, PAGE_HEADERS } from './approval-
 import { approvalServices, isTaskGone, type ApprovalServices } from './approval-services.js';
 import { runtime, type Runtime } from './runtime.js';
 import { emitApprovalLatency } from './governance-metrics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The approval API's view of an HTTP request: the same for a function URL and the local gateway. */
 export interface HttpRequest {
@@ -214,7 +215,7 @@ async function waitUntilTaken(rt: Runtime, changeId: string): Promise<string> {
   while (Date.now() < deadline) {
     status = (await rt.changes.get(changeId))?.status ?? status;
     if (status !== 'AWAITING_APPROVAL') return status;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return status;
 }

@@ -3,6 +3,7 @@ import { GENESIS_HASH, sealEvidence, type EvidenceDraft, type EvidenceEvent } fr
 import { AppError } from '../domain/reasons.js';
 import { isConditionalCheckFailed } from './dynamo.js';
 import { EvidenceSequence } from './evidence-sequence.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How an append waits its turn; each field can be shortened by tests. */
 export interface AppendTiming {
@@ -273,9 +274,6 @@ function sdkAttempts(error: unknown): number {
   return (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Drops storage-only attributes (the byDay index key) so the event hashes as written. */
 function toEvent(item: Record<string, unknown>): EvidenceEvent {

@@ -4,6 +4,7 @@ import { errorResponse, FaultBook, faultRuleSchema, successResponse, type Canned
 import type { LambdaHost } from './lambda-host.js';
 import { GatewayStats } from './stats.js';
 import { formatIssues } from '../../lambdas/domain/events.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A route of ours (approval API, console, webhook sink): answers true when it handled the request. */
 export type GatewayRoute = (request: IncomingMessage, body: Buffer, response: ServerResponse) => Promise<boolean>;
@@ -203,4 +204,3 @@ export function sendJson(response: ServerResponse, status: number, document: unk
   send(response, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(document) });
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

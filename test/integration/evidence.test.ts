@@ -14,6 +14,7 @@ import { DEFAULT_APPEND_TIMING, EvidenceStore, SEQ_FILLER_ACTOR, type AppendTimi
 import { EVIDENCE_SEQ_ATTRIBUTE, EvidenceSequence } from '../../lambdas/stores/evidence-sequence.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, ownerEmail, terminationEvent, unique } from '../support/estate.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('evidence trail: exports, queries, concurrent appends, tamper detection', () => {
   let stack: TestStack;
@@ -176,7 +177,7 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
     const started = Date.now();
     const [third, fourth] = await Promise.all([
       store.append({ changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'test', data: { step: 3 } }),
-      sleepMs(50).then(() => store.append({ changeId, type: 'VERIFIED', actor: 'test', policyVersion: 'test', data: { step: 4 } })),
+      sleep(50).then(() => store.append({ changeId, type: 'VERIFIED', actor: 'test', policyVersion: 'test', data: { step: 4 } })),
     ]);
     const waitedMs = Date.now() - started;
     const chain = await store.listByChange(changeId);
@@ -243,6 +244,3 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
   }
 });
 
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -7,6 +7,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { freePortPair, runCli, startTestStack, type TestStack } from '../support/local-stack.js';
 import { isAlive } from '../../local/stack.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('the embedded local stack', () => {
   let stack: TestStack;
@@ -31,7 +32,7 @@ describe('the embedded local stack', () => {
         const described = await stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
         status = described.status ?? 'UNKNOWN';
         if (status === 'SUCCEEDED') expect(JSON.parse(described.output ?? '{}')).toEqual({ n });
-        if (status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 20));
+        if (status === 'RUNNING') await sleep(20);
       }
       outcomes.push(status);
     }

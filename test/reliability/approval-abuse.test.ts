@@ -7,6 +7,7 @@ import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
 import { APPROVER, approvalRecord, hasSessionDeny, linkFromUrl, linksIn, mintLink, postDecision, SECOPS, sentMail, slackMessages, waitForStatus } from '../support/approvals.js';
 import { cliAsync } from './support/cli-async.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Approval abuse beyond test/integration/approval.test.ts (which covers a flipped signature
@@ -59,7 +60,7 @@ async function approvalIdOf(stack: TestStack, changeId: string): Promise<string>
     const mail = (await sentMail(stack)).find((m) => m.body.includes(changeId));
     const link = mail ? linksIn(mail.body)[0] : undefined;
     if (link) return linkFromUrl(link).approvalId;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`no approval mail for ${changeId}`);
 }

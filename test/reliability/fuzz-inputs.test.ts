@@ -15,6 +15,7 @@ import { APPROVER, approvalRecord, hasSessionDeny, mintLink, SECOPS, show } from
 import { DEFAULT_POLICY_TEXT, garbagePolicyTextArb, invalidEventArb, invalidPolicyObjectArb, routableInvalidEventArb, validEventArb } from './support/fuzz-arbitraries.js';
 import { fuzzSeed, logSeed } from './support/seeds.js';
 import { cliAsync, mapLimit } from './support/cli-async.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const EVENT_SEED = fuzzSeed(20261122);
 const POLICY_SEED = fuzzSeed(8_0008);
@@ -263,7 +264,7 @@ describe('fuzz through a local stack: nhigov event, nhigov policy activate, POST
     while (Date.now() < deadline) {
       refused = (readFileSync(path.join(stack.stateDir, 'gateway.log'), 'utf8').match(/event refused/g) ?? []).length - refusedBefore;
       if (refused >= samples.length) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     expect(refused).toBeGreaterThanOrEqual(samples.length);
     const after = stack.json<ChangeRow[]>(['changes']);

@@ -10,6 +10,7 @@ import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import type { ApprovalRecord } from '../../lambdas/stores/approval-store.js';
 import { PROJECT_ROOT } from '../../local/build.js';
 import type { TestStack } from './local-stack.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the tests read of `nhigov show --json`. */
 export interface ShowDoc {
@@ -38,7 +39,7 @@ export async function waitForStatus(stack: TestStack, changeId: string, status: 
   const deadline = Date.now() + timeoutMs;
   let current = (await changes.get(changeId))?.status;
   while (current !== status && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     current = (await changes.get(changeId))?.status;
   }
   if (current !== status) throw new Error(`change ${changeId} is ${current}, not ${status}, after ${timeoutMs} ms`);
