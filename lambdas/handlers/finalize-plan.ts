@@ -20,7 +20,7 @@ import type { JsonObject, Plan } from '../domain/plan-model.js';
 import { isAppError } from '../domain/reasons.js';
 import { finalizedActionIds, findRollbackAttempts } from '../domain/rollback.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
-import { plannedActions } from './plan-evidence.js';
+import { recordPlanned } from './plan-evidence.js';
 
 const inputSchema = z.object({
   /** fin-{execution name}: the ASL derives it. */
@@ -87,19 +87,7 @@ export async function finalizePlanCore(rt: Runtime, input: z.infer<typeof inputS
   }
   const actions = buildActions(changeId, due.map(({ key, live }) => deletionIntent(key, live)), { takenAt: now.toISOString(), users: [], roles: [], secrets: [] }, ACTION_CATALOG).map((p) => p.action);
   const plan = planFinalize({ changeId, window, due: due.map((d) => d.key), actions, skipped, policy, policyVersion, now, source });
-  const planHash = await rt.plans.put(plan);
-  await rt.evidence.append({
-    changeId,
-    type: 'PLANNED',
-    actor: AUTOMATION_ACTOR,
-    policyVersion,
-    data: {
-      planHash,
-      examined: staged.length,
-      actions: plannedActions(plan),
-      sources: plan.trigger.detail.sources ?? {},
-    },
-  });
+  const planHash = await recordPlanned(rt, plan, { examined: staged.length, sources: plan.trigger.detail.sources ?? {} });
   for (const skip of skipped.filter(isReportedSkip)) await recordSkip(rt, changeId, policyVersion, skip);
   const decision = plan.actions.length === 0 ? 'NO_CHANGES' : 'APPLY';
   await rt.evidence.append({

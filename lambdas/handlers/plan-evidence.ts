@@ -1,4 +1,5 @@
 import type { JsonObject, Plan } from '../domain/plan-model.js';
+import { AUTOMATION_ACTOR, type Runtime } from './runtime.js';
 
 /**
  * What a PLANNED event records of each action (plan, rollback and finalize alike): exact target,
@@ -15,4 +16,20 @@ export function plannedActions(plan: Pick<Plan, 'actions'>): JsonObject[] {
     finding: a.finding,
     risk: { ...a.risk },
   }));
+}
+
+/**
+ * Stores the plan (immutable, under its hash) and records PLANNED: the hash and every action as
+ * plannedActions shows it, plus what this kind of plan adds in `data`. Returns the hash.
+ */
+export async function recordPlanned(rt: Runtime, plan: Plan, data: JsonObject = {}): Promise<string> {
+  const planHash = await rt.plans.put(plan);
+  await rt.evidence.append({
+    changeId: plan.changeId,
+    type: 'PLANNED',
+    actor: AUTOMATION_ACTOR,
+    policyVersion: plan.policyVersion,
+    data: { planHash, actions: plannedActions(plan), ...data },
+  });
+  return planHash;
 }

@@ -5,7 +5,7 @@ import type { GovernanceEvent } from '../domain/events.js';
 import { actionIdsByPhase, planChange } from '../domain/plan.js';
 import { AppError, isAppError } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
-import { plannedActions } from './plan-evidence.js';
+import { recordPlanned } from './plan-evidence.js';
 
 const inputSchema = z.object({
   changeId: z.string().min(1),
@@ -61,18 +61,7 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
   await rt.evidence.append({ changeId, type: 'TRIGGERED', actor: requestedBy ?? `${event.source}`, policyVersion, data: { eventId: event.id, detailType: event.detailType, source: event.source, detail: event.detail as never } });
   const snapshot = await readSnapshot(rt.connectors, snapshotScopeFor(event));
   const plan = planChange({ changeId, policy: signed.policy, policyVersion, event, snapshot, now, catalog: ACTION_CATALOG, ...(requestedBy ? { requestedBy } : {}) });
-  const planHash = await rt.plans.put(plan);
-  await rt.evidence.append({
-    changeId,
-    type: 'PLANNED',
-    actor: AUTOMATION_ACTOR,
-    policyVersion,
-    data: {
-      planHash,
-      actions: plannedActions(plan),
-      findings: plan.findings.map((f) => ({ nhi: f.nhi, reasonCode: f.reasonCode, message: f.message })),
-    },
-  });
+  const planHash = await recordPlanned(rt, plan, { findings: plan.findings.map((f) => ({ nhi: f.nhi, reasonCode: f.reasonCode, message: f.message })) });
   for (const finding of plan.findings) {
     await rt.evidence.append({ changeId, type: finding.reasonCode === 'EXEMPTED' ? 'EXEMPTED' : 'DECIDED', actor: AUTOMATION_ACTOR, policyVersion, nhi: finding.nhi, reasonCode: finding.reasonCode, data: { message: finding.message, ...(finding.data ?? {}) } });
   }

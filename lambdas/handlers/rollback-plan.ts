@@ -11,6 +11,7 @@ import {
 } from '../domain/rollback.js';
 import type { Plan } from '../domain/plan-model.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+import { plannedActions, recordPlanned } from './plan-evidence.js';
 
 /** The rollback execution's input, exactly as `nhigov rollback` (or anyone) starts it. */
 export const rollbackRequestSchema = z.object({
@@ -80,18 +81,11 @@ export async function rollbackPlanCore(rt: Runtime, request: RollbackRequest): P
 
   const actions = selectRollbackActions(parentPlan, parent, finalized);
   const plan = planRollback({ rollbackChangeId: changeId, attempt, parentChangeId, parentPlanHash: parent.planHash, parentPlan, actions, requestedBy, reason, policy: signed.policy, policyVersion, now });
-  const planHash = await rt.plans.put(plan);
-  await rt.evidence.append({
-    changeId,
-    type: 'PLANNED',
-    actor: AUTOMATION_ACTOR,
-    policyVersion,
-    data: {
-      planHash,
-      parentChangeId,
-      parentPlanHash: parent.planHash,
-      actions: plan.actions.map((a) => ({ actionId: a.actionId, kind: a.kind, undoes: parentPlan.actions.find((p) => p.actionId === a.actionId)?.kind ?? null, target: { ...a.target }, before: a.before, after: a.after, fingerprint: a.fingerprint, risk: { ...a.risk } })),
-    },
+  const undoes = (actionId: unknown) => parentPlan.actions.find((p) => p.actionId === actionId)?.kind ?? null;
+  const planHash = await recordPlanned(rt, plan, {
+    parentChangeId,
+    parentPlanHash: parent.planHash,
+    actions: plannedActions(plan).map((action) => ({ ...action, undoes: undoes(action.actionId) })),
   });
   await rt.evidence.append({
     changeId,
