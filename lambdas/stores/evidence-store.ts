@@ -84,22 +84,17 @@ export class EvidenceStore {
    * or past seq. Fills the seq after the head when the chain stands still longer than stallMs.
    */
   private async awaitPredecessor(draft: EvidenceDraft, seq: number, deadline: number): Promise<EvidenceEvent | 'taken'> {
-    let lastHead = -1;
-    let movedAt = Date.now();
-    const pace = new ChainPace(this.timing.perEventMs);
+    const watch = new HeadWatch(this.timing.perEventMs);
     for (;;) {
       const head = await this.head(draft.changeId);
       const headSeq = head?.seq ?? 0;
       if (headSeq === seq - 1 && head) return head;
       if (headSeq >= seq) return 'taken';
       const now = Date.now();
-      pace.observe(headSeq, now);
-      if (headSeq !== lastHead) {
-        lastHead = headSeq;
-        movedAt = now;
-      } else if (now - movedAt > this.timing.stallMs) {
+      watch.observe(headSeq, now);
+      if (watch.stillSince(now) > this.timing.stallMs) {
         await this.fillAbandoned(draft, head);
-        movedAt = now;
+        watch.restart(now);
         continue;
       }
       if (now > deadline) {
@@ -108,7 +103,7 @@ export class EvidenceStore {
       // Sleep about as long as the events ahead should take at the pace seen so far: a writer far
       // back in the queue looks a few times, not every few milliseconds.
       const ahead = seq - 1 - headSeq;
-      await sleep(Math.min(MAX_POLL_MS, pace.perEventMs * ahead) * (0.5 + Math.random() / 2));
+      await sleep(Math.min(MAX_POLL_MS, watch.perEventMs(now) * ahead) * (0.5 + Math.random() / 2));
     }
   }
 
@@ -232,22 +227,33 @@ export class EvidenceStore {
   }
 }
 
-/** How fast a chain's head moves, as seen by one waiting writer. */
-class ChainPace {
+/** A chain's head as one waiting writer sees it: how fast it moves, and how long it has stood still. */
+class HeadWatch {
   private first: { seq: number; at: number } | undefined;
-  perEventMs: number;
+  private last = { seq: -1, at: 0 };
 
-  constructor(private readonly floorMs: number) {
-    this.perEventMs = floorMs;
+  constructor(private readonly floorMs: number) {}
+
+  observe(headSeq: number, now: number): void {
+    this.first ??= { seq: headSeq, at: now };
+    if (headSeq !== this.last.seq) this.last = { seq: headSeq, at: now };
   }
 
-  observe(headSeq: number, at: number): void {
-    if (!this.first) {
-      this.first = { seq: headSeq, at };
-      return;
-    }
-    const moved = headSeq - this.first.seq;
-    this.perEventMs = Math.max(this.floorMs, moved > 0 ? (at - this.first.at) / moved : at - this.first.at);
+  /** How long the head has not moved (or since restart). */
+  stillSince(now: number): number {
+    return now - this.last.at;
+  }
+
+  /** After filling an abandoned seq: the stall clock starts again. */
+  restart(now: number): void {
+    this.last = { ...this.last, at: now };
+  }
+
+  /** Time per event at the pace seen so far (no progress yet: the time waited), at least the floor. */
+  perEventMs(now: number): number {
+    const first = this.first ?? { seq: this.last.seq, at: now };
+    const moved = this.last.seq - first.seq;
+    return Math.max(this.floorMs, moved > 0 ? (now - first.at) / moved : now - first.at);
   }
 }
 
