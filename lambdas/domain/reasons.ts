@@ -57,7 +57,9 @@ export const TRANSIENT_CODES: readonly ReasonCode[] = REASON_CODE_NAMES.filter(
  * also re-runs after these (twice at most): each handler is safe to run again, the writes included
  * (connectors are idempotent; test/reliability/crash-rerun.test.ts kills a Write mid-flight).
  */
-export const LAMBDA_FAILURE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.Unknown'] as const;
+/** What Step Functions reports for a function that crashed or timed out (the local Lambda host answers it too). */
+export const LAMBDA_CRASH_ERROR = 'Lambda.Unknown';
+export const LAMBDA_FAILURE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', LAMBDA_CRASH_ERROR] as const;
 
 /**
  * The one error family. `name` is the reason code, so a Lambda that throws it fails with

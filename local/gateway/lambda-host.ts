@@ -5,6 +5,7 @@ import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LAMBDA_CRASH_ERROR } from '../../lambdas/domain/reasons.js';
 import { HANDLER_DIST } from '../build.js';
 
 type Handler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
@@ -27,13 +28,6 @@ export interface InvokeResult {
   readonly functionError?: 'Unhandled';
   readonly payload: unknown;
 }
-
-/**
- * The error Step Functions reports for a function that crashed or timed out ("Lambda.Unknown",
- * per the Step Functions guide on Lambda errors). moto's Step Functions takes the error name from
- * the payload's errorType, so the host puts it there directly.
- */
-export const LAMBDA_CRASH_ERROR = 'Lambda.Unknown';
 
 /** One running invocation; `crash` ends it as if its process died (the handler never resumes). */
 export interface Invocation {
@@ -169,6 +163,7 @@ export class LambdaHost {
         ended.then((reason) => ({ crashed: reason })),
       ]);
       if ('crashed' in outcome) {
+        // moto's Step Functions takes the error name from errorType: answer what AWS reports for a crash.
         return { requestId, functionError: 'Unhandled', payload: { errorType: LAMBDA_CRASH_ERROR, errorMessage: `RequestId: ${requestId} Error: ${outcome.crashed}`, trace: [] } };
       }
       return { requestId, payload: outcome.payload };

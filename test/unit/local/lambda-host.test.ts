@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_CRASH_ERROR, LambdaHost } from '../../../local/gateway/lambda-host.js';
+import { LambdaHost } from '../../../local/gateway/lambda-host.js';
 
 /** Handlers written as bundles, as the host loads dist/handlers/NAME.mjs. */
 const BUNDLES: Record<string, string> = {
@@ -37,7 +37,7 @@ describe('LambdaHost', () => {
   it('ends an invocation that outlives its timeout as Lambda.Unknown', async () => {
     const lambdas = host(0.2);
     const result = await lambdas.invoke('slow', { ms: 2000 });
-    expect(result).toMatchObject({ functionError: 'Unhandled', payload: { errorType: LAMBDA_CRASH_ERROR, errorMessage: expect.stringContaining('Task timed out after 0.20 seconds') } });
+    expect(result).toMatchObject({ functionError: 'Unhandled', payload: { errorType: 'Lambda.Unknown', errorMessage: expect.stringContaining('Task timed out after 0.20 seconds') } });
     lambdas.close();
   });
 
@@ -68,7 +68,7 @@ describe('LambdaHost', () => {
     try {
       expect(await lambdas.invoke('caller', { url: `${url}/ok` })).toMatchObject({ payload: { body: 'ok' } });
       const crashed = await lambdas.invoke('caller', { url: `${url}/crash` });
-      expect(crashed).toMatchObject({ functionError: 'Unhandled', payload: { errorType: LAMBDA_CRASH_ERROR, errorMessage: expect.stringContaining('killed by the test') } });
+      expect(crashed).toMatchObject({ functionError: 'Unhandled', payload: { errorType: 'Lambda.Unknown', errorMessage: expect.stringContaining('killed by the test') } });
       // A call from outside every invocation is nobody's.
       await new Promise<void>((resolve) => http.get(`${url}/ok`, (res) => res.resume().on('end', () => resolve())));
       expect(seen).toEqual(['caller', 'caller', null]);
