@@ -5,14 +5,11 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PROJECT_ROOT } from '../../local/build.js';
 import { localSettings } from '../../local/settings.js';
 import { readStackOutputs } from '../../local/stack.js';
-import { putEvent } from '../../cli/commands/event.js';
-import { waitForChange, type ShowDocument } from '../../cli/lib/changes.js';
 import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
 import type { PolicyStatusDocument } from '../../cli/lib/policy-status.js';
-import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
-import { createGovernedUser, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
+import { createGovernedUser, keyStatuses, ownerEmail, runTermination } from '../support/estate.js';
 
 /** The EMF lines Powertools Metrics printed (the detached gateway's stdout goes to gateway.log). */
 function lagSamples(stateDir: string): Array<{ PolicyVersionLag: number; runtime: string; refusal?: string }> {
@@ -33,14 +30,6 @@ describe('fail closed: a tampered ACTIVE policy', () => {
   });
   afterAll(() => stack?.stop());
 
-  async function runTermination(owner: string): Promise<ShowDocument> {
-    const parsed = parseGovernanceEvent(terminationEvent(owner));
-    if (!parsed.ok) throw new Error(parsed.error);
-    const { changeId } = await putEvent(ctx, parsed.event);
-    const { doc, settled } = await waitForChange(ctx, changeId, 90_000);
-    if (!doc || !settled) throw new Error(`change ${changeId} did not settle`);
-    return doc;
-  }
 
   it('ends the change FAILED with POLICY_INVALID, writes nothing to the target, and reports the runtime refusing', async () => {
     const owner = ownerEmail();
@@ -54,7 +43,7 @@ describe('fail closed: a tampered ACTIVE policy', () => {
       new UpdateCommand({ TableName: table, Key: { pk: 'ACTIVE', sk: 'ACTIVE' }, UpdateExpression: 'SET policyText = :t', ExpressionAttributeValues: { ':t': original.replace('users: [deactivateKeys, revokeSessions]', 'users: []') } }),
     );
 
-    const done = await runTermination(owner);
+    const done = await runTermination(ctx, owner);
     expect(done.status).toBe('FAILED');
     expect(done.reasonCodes).toContain('POLICY_INVALID');
     expect(Object.values(await keyStatuses(stack.direct, user.userName))).toEqual(['Active', 'Active']);
@@ -81,7 +70,7 @@ describe('fail closed: a tampered ACTIVE policy', () => {
 
     const owner = ownerEmail();
     const user = await createGovernedUser(stack.direct, { owner, keys: 1 });
-    const done = await runTermination(owner);
+    const done = await runTermination(ctx, owner);
     expect(done.status).toBe('VERIFIED');
     expect(Object.values(await keyStatuses(stack.direct, user.userName))).toEqual(['Inactive']);
     const status = stack.json<PolicyStatusDocument>(['policy', 'status']);

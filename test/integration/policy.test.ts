@@ -5,14 +5,11 @@ import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PROJECT_ROOT } from '../../local/build.js';
 import { localSettings } from '../../local/settings.js';
 import { readStackOutputs } from '../../local/stack.js';
-import { putEvent } from '../../cli/commands/event.js';
-import { waitForChange, type ShowDocument } from '../../cli/lib/changes.js';
 import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
 import { signPolicyFile } from '../../cli/lib/policy-files.js';
 import { activatePolicy, policyStatus, type PolicyStatusDocument } from '../../cli/lib/policy-status.js';
-import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
-import { createGovernedUser, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
+import { createGovernedUser, keyStatuses, ownerEmail, runTermination, unique } from '../support/estate.js';
 
 const DEFAULT_POLICY = readFileSync(path.join(PROJECT_ROOT, 'policy', 'default-policy.yaml'), 'utf8');
 
@@ -43,14 +40,6 @@ describe('governance policy: sign, verify, activate, status, exemptions', () => 
     return file;
   }
 
-  async function runTermination(owner: string): Promise<ShowDocument> {
-    const parsed = parseGovernanceEvent(terminationEvent(owner));
-    if (!parsed.ok) throw new Error(parsed.error);
-    const { changeId } = await putEvent(ctx, parsed.event);
-    const { doc, settled } = await waitForChange(ctx, changeId, 90_000);
-    if (!doc || !settled) throw new Error(`change ${changeId} did not settle`);
-    return doc;
-  }
 
   const status = (): Promise<PolicyStatusDocument> => policyStatus(ctx.policies, trustedPem);
 
@@ -95,7 +84,7 @@ describe('governance policy: sign, verify, activate, status, exemptions', () => 
 
   it('activating a new signed version changes the next decision, the recorded version, and shows lag until the runtime moves', async () => {
     // Decide once with the default policy so the runtime has a version on record.
-    expect((await runTermination(ownerEmail('nobody'))).status).toBe('NO_CHANGES');
+    expect((await runTermination(ctx, ownerEmail('nobody'))).status).toBe('NO_CHANGES');
     expect((await status()).runtimes).toEqual([expect.objectContaining({ runtime: `local-gateway:${stack.port}`, version: defaultVersion, state: 'current' })]);
 
     const owner = ownerEmail();
@@ -110,7 +99,7 @@ describe('governance policy: sign, verify, activate, status, exemptions', () => 
     expect(lagging.runtimes[0]).toMatchObject({ version: defaultVersion, current: false, versionsBehind: 1, state: 'idle', lagSince: lagging.active?.activatedAt });
     expect(lagging.lagging).toBe(1);
 
-    const done = await runTermination(owner);
+    const done = await runTermination(ctx, owner);
     expect(done.status).toBe('VERIFIED');
     expect(done.actions.map((a) => a.kind)).toEqual(['iam.putSessionRevocationDeny']);
     expect(Object.values(await keyStatuses(stack.direct, userName))).toEqual(['Active', 'Active']);
@@ -149,7 +138,7 @@ describe('governance policy: sign, verify, activate, status, exemptions', () => 
     ]);
     expect(current.previous).toHaveLength(2);
 
-    const done = await runTermination(owner);
+    const done = await runTermination(ctx, owner);
     expect(done.status).toBe('VERIFIED');
     expect(await keyStatuses(stack.direct, exempt.userName)).toEqual({ [exempt.keyIds[0] as string]: 'Active' });
     expect(await keyStatuses(stack.direct, expired.userName)).toEqual({ [expired.keyIds[0] as string]: 'Inactive' });

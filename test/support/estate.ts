@@ -4,6 +4,10 @@ import path from 'node:path';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients } from '../../local/aws-clients.js';
+import { putEvent } from '../../cli/commands/event.js';
+import { waitForChange, type ShowDocument } from '../../cli/lib/changes.js';
+import type { StackContext } from '../../cli/lib/context.js';
+import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
 
 /** A unique suffix so tests sharing a stack never touch each other's NHIs. */
 export function unique(prefix: string): string {
@@ -72,4 +76,14 @@ export function eventFile(dir: string, event: { id?: string; source: string; 'de
 
 export function terminationEvent(email: string, extra: Record<string, unknown> = {}) {
   return { id: unique('term'), source: 'hr.system', 'detail-type': 'Employee Terminated', detail: { employeeId: unique('emp'), email, ...extra } };
+}
+
+/** Puts `owner`'s termination on the bus through the CLI's library and waits until its change settles. */
+export async function runTermination(ctx: StackContext, owner: string, timeoutMs = 90_000): Promise<ShowDocument> {
+  const parsed = parseGovernanceEvent(terminationEvent(owner));
+  if (!parsed.ok) throw new Error(parsed.error);
+  const { changeId } = await putEvent(ctx, parsed.event);
+  const { doc, settled } = await waitForChange(ctx, changeId, timeoutMs);
+  if (!doc || !settled) throw new Error(`change ${changeId} did not settle`);
+  return doc;
 }
