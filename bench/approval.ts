@@ -1,9 +1,7 @@
 import { changeIdForEvent, parseGovernanceEvent } from '../lambdas/domain/events.js';
-import { contextFromOutputs } from '../cli/lib/context.js';
 import { waitForChange } from '../cli/lib/changes.js';
 import { decideThroughLink } from '../cli/lib/approvals.js';
 import { putEvent } from '../cli/commands/event.js';
-import { readStackOutputs } from '../local/stack.js';
 import { createGovernedUser, ownerEmail, terminationEvent } from '../test/support/estate.js';
 import { median, printFigure, withStack } from './support.js';
 
@@ -12,9 +10,7 @@ const RUNS = 5;
 /** Approve click (the POST of the signed link) → VERIFIED, for a prod termination of one user with one key. */
 export async function runApprovalBench(): Promise<void> {
   await withStack(async (stack) => {
-    const outputs = readStackOutputs({ port: stack.port, stateDir: stack.stateDir, region: 'us-east-1' });
-    if (!outputs) throw new Error('stack outputs missing');
-    const ctx = contextFromOutputs(outputs);
+    const ctx = await stack.context();
     const samples: number[] = [];
     for (let run = 0; run < RUNS; run += 1) {
       const owner = ownerEmail('bench');

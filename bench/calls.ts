@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { contextFromOutputs } from '../cli/lib/context.js';
 import { ACTION_CATALOG } from '../lambdas/connectors/registry.js';
 import { readSnapshot } from '../lambdas/connectors/snapshot-reader.js';
 import type { ConnectorContext } from '../lambdas/connectors/types.js';
@@ -10,7 +9,6 @@ import { changeIdForEvent, parseGovernanceEvent, type GovernanceEvent } from '..
 import { planChange } from '../lambdas/domain/plan.js';
 import { snapshotScopeFor } from '../lambdas/handlers/plan.js';
 import { LOCAL_CREDENTIALS, type AwsClients } from '../local/aws-clients.js';
-import { readStackOutputs } from '../local/stack.js';
 import { printFigure, withStack } from './support.js';
 
 /**
@@ -124,9 +122,7 @@ interface Measured {
 
 export async function runCallsBench(): Promise<void> {
   await withStack(async (stack) => {
-    const outputs = readStackOutputs({ port: stack.port, stateDir: stack.stateDir, region: 'us-east-1' });
-    if (!outputs) throw new Error('stack outputs missing');
-    const ctx = contextFromOutputs(outputs);
+    const ctx = await stack.context();
 
     const run = randomUUID().slice(0, 6);
     const terminated = `bench-terminated-${run}@example.com`;
@@ -140,7 +136,7 @@ export async function runCallsBench(): Promise<void> {
     printFigure('estate seeded into moto (NHIs)', `${estateCount} (${ESTATE.users1 + ESTATE.users2} users: ${ESTATE.users1} with 1 key, ${ESTATE.users2} with 2; ${ESTATE.roles} roles; ${ESTATE.secrets} key secrets) in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
     // The active, verified policy, loaded before counting (the handler's policy read is DynamoDB, not a target read).
-    const signed = await ctx.policies.loadVerified(readFileSync(outputs.policy.publicKeyPath, 'utf8'));
+    const signed = await ctx.policies.loadVerified(ctx.outputs.policyPublicKeyPem);
 
     /** Exactly the plan handler's planning: readSnapshot over the event's scope, then planChange. */
     const measure = async (event: GovernanceEvent): Promise<Measured> => {

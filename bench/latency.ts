@@ -1,8 +1,6 @@
 import { changeIdForEvent, parseGovernanceEvent } from '../lambdas/domain/events.js';
-import { contextFromOutputs } from '../cli/lib/context.js';
 import { waitForChange } from '../cli/lib/changes.js';
 import { putEvent } from '../cli/commands/event.js';
-import { readStackOutputs } from '../local/stack.js';
 import { createGovernedUser, ownerEmail, terminationEvent } from '../test/support/estate.js';
 import { median, printFigure, withStack } from './support.js';
 
@@ -14,9 +12,7 @@ const RUNS = 5;
  */
 export async function runLatencyBench(): Promise<void> {
   await withStack(async (stack) => {
-    const outputs = readStackOutputs({ port: stack.port, stateDir: stack.stateDir, region: 'us-east-1' });
-    if (!outputs) throw new Error('stack outputs missing');
-    const ctx = contextFromOutputs(outputs);
+    const ctx = await stack.context();
     for (const nhis of [1, 20]) {
       const samples: number[] = [];
       for (let run = 0; run < RUNS; run += 1) {

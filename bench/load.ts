@@ -4,9 +4,7 @@ import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import { changeIdForEvent, parseGovernanceEvent, toPutEventsEntry, type GovernanceEvent } from '../lambdas/domain/events.js';
 import { verifyChain } from '../lambdas/domain/evidence.js';
 import { isTerminalStatus } from '../lambdas/domain/status.js';
-import { contextFromOutputs } from '../cli/lib/context.js';
 import { showChange } from '../cli/lib/changes.js';
-import { readStackOutputs } from '../local/stack.js';
 import { createGovernedUser, keyStatuses, ownerEmail, terminationEvent } from '../test/support/estate.js';
 import { percentile, printFigure, withStack } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,9 +21,7 @@ export async function runLoadBench(): Promise<void> {
   const estate = Number(process.env.LOAD_ESTATE ?? 2000);
   const timeoutMs = Number(process.env.LOAD_TIMEOUT_S ?? 3600) * 1000;
   await withStack(async (stack) => {
-    const outputs = readStackOutputs({ port: stack.port, stateDir: stack.stateDir, region: 'us-east-1' });
-    if (!outputs) throw new Error('stack outputs missing');
-    const ctx = contextFromOutputs(outputs);
+    const ctx = await stack.context();
 
     // Seed: `events` owners of 5-20 NHIs each; the rest of the estate belongs to bystanders.
     const seedStarted = Date.now();
@@ -79,7 +75,7 @@ export async function runLoadBench(): Promise<void> {
       if (pending.size > 0) await sleep(1000);
     }
     const wallMs = Date.now() - started;
-    const peakKb = peakMemoryKb(outputs.pids.server);
+    const peakKb = peakMemoryKb(stack.outputs.pids.server);
 
     // Judge: read everything back.
     let actions = 0;

@@ -6,7 +6,7 @@ import { EVENT_DETAIL_TYPES, eventPattern, type EventDetailType } from '../lambd
 
 export interface TableDefinition {
   /** Logical id; the physical name is `${prefix}-${id}`. */
-  readonly id: 'evidence' | 'changes' | 'plans' | 'approvals' | 'policies' | 'idempotency';
+  readonly id: 'evidence' | 'changes' | 'plans' | 'approvals' | 'policies';
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
   readonly indexes: ReadonlyArray<{
@@ -39,7 +39,6 @@ export const TABLES: readonly TableDefinition[] = [
   { id: 'plans', partitionKey: { name: 'planHash', type: 'S' }, indexes: [], appendOnly: true },
   { id: 'approvals', partitionKey: { name: 'approvalId', type: 'S' }, indexes: [], timeToLiveAttribute: 'expiresAtEpoch', appendOnly: false },
   { id: 'policies', partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, indexes: [], appendOnly: false },
-  { id: 'idempotency', partitionKey: { name: 'id', type: 'S' }, indexes: [], timeToLiveAttribute: 'expiration', appendOnly: false },
 ];
 
 export type TableId = TableDefinition['id'];
@@ -90,7 +89,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }], connector: false, uses: ['startChange'] },
   { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: true },
   { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
-  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'idempotency', access: 'readWrite' }], connector: true },
+  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: true },
   { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
   { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: false },
   { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: false, uses: ['sendEmail'] },

@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -17,6 +18,7 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly events: EventBridgeClient;
   readonly ses: SESv2Client;
+  readonly cloudformation: CloudFormationClient;
 }
 
 /** SDK clients for one endpoint (the gateway for users and tests, moto itself for deploy). */
@@ -30,5 +32,6 @@ export function awsClients(endpoint: string, region = 'us-east-1'): AwsClients {
     sqs: new SQSClient(config),
     events: new EventBridgeClient(config),
     ses: new SESv2Client(config),
+    cloudformation: new CloudFormationClient(config),
   };
 }

@@ -2,11 +2,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import net from 'node:net';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { z } from 'zod';
+import { formatIssues } from '../lambdas/domain/events.js';
 import { FUNCTIONS, physicalName, DEFAULT_PREFIX } from '../infra/resources.js';
 import { signPolicy } from '../lambdas/domain/policy-signature.js';
 import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
-import { awsClients, LOCAL_ACCOUNT_ID } from './aws-clients.js';
+import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
 import { buildHandlers, PROJECT_ROOT } from './build.js';
 import { approvalChannelEnvironment, deployApprovalChannels, deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type ApprovalChannelsDeployment, type LocalDeployment } from './deploy.js';
 import { EventPoller } from './event-poller.js';
@@ -14,10 +16,14 @@ import { Gateway } from './gateway/server.js';
 import { DEFAULT_LOCAL_CONCURRENCY, LambdaHost } from './gateway/lambda-host.js';
 import { approvalRoute } from './gateway/approval-route.js';
 import { SlackSink } from './gateway/slack-sink.js';
-import { consoleRoute } from './console/route.js';
+import { consoleRoute } from '../console/route.js';
+import { outboxPage } from './console-outbox/page.js';
+import { contextFor } from '../cli/lib/context.js';
 import { assertMotoInstalled, EnvironmentError, startMoto, waitForMoto } from './moto-process.js';
 import { ensureKeyPair } from './policy-keys.js';
 import { stateFile, type LocalSettings } from './settings.js';
+import { registerLocalStack } from './register-stack.js';
+import { isAlive, type LocalConnection } from '../cli/lib/connection.js';
 
 export interface StackOutputs extends LocalDeployment {
   readonly endpoint: string;
@@ -53,20 +59,39 @@ export async function assertPortFree(port: number): Promise<void> {
   });
 }
 
+const names = z.record(z.string(), z.string());
+/** stack.json, as startLocalStack writes it (the type check below keeps the two in step). */
+const stackOutputsSchema = z.object({
+  prefix: z.string(),
+  region: z.string(),
+  accountId: z.string(),
+  tables: names,
+  stateMachines: names,
+  functions: names,
+  queues: z.object({ events: z.string(), eventsDlq: z.string() }),
+  eventRules: z.array(z.string()),
+  endpoint: z.string(),
+  consoleUrl: z.string(),
+  port: z.number(),
+  stateDir: z.string(),
+  pids: z.object({ server: z.number(), moto: z.number() }),
+  startedAt: z.string(),
+  versions: z.object({ moto: z.string(), node: z.string() }),
+  policy: z.object({ version: z.string(), publicKeyPath: z.string() }),
+  timings: z.object({ readyMs: z.number(), warmUpMs: z.number() }),
+  approvalChannels: z.object({ linkKeySecretArn: z.string(), slackWebhookSecretArn: z.string(), sesSender: z.string(), slackSinkUrl: z.string() }),
+});
+
 export function readStackOutputs(settings: LocalSettings): StackOutputs | null {
   const file = stateFile(settings, 'stack.json');
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, 'utf8')) as StackOutputs;
+  const parsed = stackOutputsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new EnvironmentError(`${file} was written by another version of nhigov (${formatIssues(parsed.error)}): stop that stack and start it again`);
+  const outputs: StackOutputs = parsed.data;
+  return outputs;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive };
 
 /**
  * Starts moto, the gateway and the event poller, deploys the stack, activates the default
@@ -79,6 +104,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
   const previous = readStackOutputs(settings);
   if (previous && isAlive(previous.pids.server)) throw new EnvironmentError(`a local stack is already running from ${settings.stateDir} on port ${previous.port} (nhigov local down)`);
   rmSync(stateFile(settings, 'stack.json'), { force: true });
+  rmSync(stateFile(settings, 'connection.json'), { force: true });
   rmSync(stateFile(settings, 'error.txt'), { force: true });
   const motoVersion = assertMotoInstalled();
   const motoPort = settings.port + 1;
@@ -149,8 +175,21 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       timings: { readyMs: Date.now() - started, warmUpMs },
       approvalChannels,
     };
-    gateway.addRoute(consoleRoute({ outputs, motoEndpoint }));
+    await registerLocalStack(direct, settings.stackName, {
+      stateMachines: { change: deployment.stateMachines.change ?? '', rollback: deployment.stateMachines.rollback ?? '', finalize: deployment.stateMachines.finalize ?? '' },
+      tables: { evidence: deployment.tables.evidence ?? '', changes: deployment.tables.changes ?? '', plans: deployment.tables.plans ?? '', approvals: deployment.tables.approvals ?? '', policies: deployment.tables.policies ?? '' },
+      eventBusName: 'default',
+      approvalUrl: `${endpoint}/`,
+      approvalLinkKeySecretArn: approvalChannels.linkKeySecretArn,
+      policyPublicKeyPem: keys.publicKeyPem,
+    });
+    // The console reads past the gateway (straight from moto): it observes, so it must neither
+    // consume fault rules nor show in `nhigov stats`. Decisions still go through the approval API.
+    const consoleContext = () => contextFor({ stackName: settings.stackName, mode: 'local', settings: { region: settings.region, endpoint: motoEndpoint, credentials: LOCAL_CREDENTIALS }, consoleUrl: outputs.consoleUrl });
+    gateway.addRoute(consoleRoute({ context: consoleContext, port: settings.port, extraPages: [outboxPage({ motoEndpoint, gatewayEndpoint: endpoint })] }));
     await options.seed(outputs);
+    const connection: LocalConnection = { stackName: settings.stackName, endpoint, region: settings.region, credentials: LOCAL_CREDENTIALS, pid: process.pid, consoleUrl: outputs.consoleUrl };
+    writeFileSync(stateFile(settings, 'connection.json'), JSON.stringify(connection, null, 2));
     writeFileSync(stateFile(settings, 'stack.json'), JSON.stringify(outputs, null, 2));
     return {
       outputs,
@@ -158,6 +197,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       async stop() {
         await stop();
         rmSync(stateFile(settings, 'stack.json'), { force: true });
+        rmSync(stateFile(settings, 'connection.json'), { force: true });
       },
     };
   } catch (error) {

@@ -17,7 +17,7 @@ export const registerApprove: CommandRegistrar = (program, io) => {
     .action(async (changeId: string, options: { as: string; reject?: boolean; comment?: string }) => {
       const out = io();
       if (!emailSchema.safeParse(options.as.trim()).success) throw new UsageError(`--as must be an email address, not "${options.as}"`);
-      const result = await decideThroughLink(stackContext(), { changeId, approver: options.as, decision: options.reject ? 'reject' : 'approve', ...(options.comment ? { comment: options.comment } : {}) });
+      const result = await decideThroughLink((await stackContext()), { changeId, approver: options.as, decision: options.reject ? 'reject' : 'approve', ...(options.comment ? { comment: options.comment } : {}) });
       out.result(result, () =>
         result.ok
           ? `${paint(out, 'green', result.decision === 'approve' ? 'approved' : 'rejected')} ${changeId} as ${result.approver}; the change is now ${result.changeStatus ?? 'continuing'}\n  nhigov wait ${changeId}`

@@ -11,7 +11,7 @@ export const registerChanges: CommandRegistrar = (program, io) => {
     .option('--status <status>', 'only changes in this status')
     .action(async (options: { status?: string }) => {
       const out = io();
-      const all = await listChanges(stackContext());
+      const all = await listChanges(await stackContext());
       const changes = options.status ? all.filter((c) => c.status === options.status) : all;
       out.result(changes, () =>
         changes.length === 0
@@ -25,7 +25,7 @@ export const registerChanges: CommandRegistrar = (program, io) => {
     .argument('<changeId>')
     .action(async (changeId: string) => {
       const out = io();
-      const doc = await showChange(stackContext(), changeId);
+      const doc = await showChange((await stackContext()), changeId);
       if (!doc) throw new UsageError(`no change ${changeId}`);
       out.result(doc, () => renderChange(out, doc));
     });
@@ -38,7 +38,7 @@ export const registerChanges: CommandRegistrar = (program, io) => {
       const out = io();
       const seconds = Number(options.timeout);
       if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout must be a positive number of seconds');
-      const { doc, settled } = await waitForChange(stackContext(), changeId, seconds * 1000);
+      const { doc, settled } = await waitForChange((await stackContext()), changeId, seconds * 1000);
       if (!doc) throw new OperationFailed(`no change ${changeId} appeared within ${seconds}s`);
       out.result(doc, () => renderChange(out, doc));
       if (!settled) throw new OperationFailed(`change ${changeId} is still ${doc.status} after ${seconds}s`);
@@ -60,7 +60,7 @@ export function renderChange(io: CliIo, doc: ShowDocument): string {
   ];
   if (doc.approval) {
     const a = doc.approval as Record<string, unknown>;
-    const decided = typeof a.decidedBy === 'string' ? `, decided by ${a.decidedBy} at ${String(a.decidedAt)} via ${String(a.channel)}${a.comment ? ` ("${String(a.comment)}")` : ''}` : '';
+    const decided = typeof a.decidedBy === 'string' ? `, decided by ${a.decidedBy} at ${String(a.decidedAt)} via ${String(a.channel)}${typeof a.callerIdentity === 'string' ? ` by AWS identity ${a.callerIdentity}` : ''}${a.comment ? ` ("${String(a.comment)}")` : ''}` : '';
     lines.push('', `approval: ${String(a.status ?? 'requested')}${decided}`);
   }
   if (doc.plan?.findings.length) lines.push('', 'findings:', ...doc.plan.findings.map((f) => `  ${f.reasonCode}  ${f.nhi}: ${f.message}`));

@@ -51,7 +51,7 @@ async function runDemo(out: CliIo): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll());
   process.once('SIGTERM', () => void stopAll());
-  const ctx = stackContext();
+  const ctx = await stackContext();
 
   say('');
   say(paint(out, 'bold', 'the demo estate'));

@@ -33,7 +33,7 @@ export const registerEvidence: CommandRegistrar = (program, io) => {
       const window = windowOf(options);
       if (changeId && (options.nhi || window)) throw new UsageError('give a change id, or --nhi / --from / --to, not both');
       if (!changeId && !options.nhi && !window) throw new UsageError('give a change id, --nhi NAME, or a time window (--from TIME [--to TIME]); `nhigov evidence verify` checks chains');
-      const ctx = stackContext();
+      const ctx = await stackContext();
       if (changeId) {
         const report = await evidenceReport(ctx, changeId);
         if (!report) throw new UsageError(`no change ${changeId}`);
@@ -51,7 +51,7 @@ export const registerEvidence: CommandRegistrar = (program, io) => {
     .argument('[changeId]', 'verify only this change')
     .action(async (changeId: string | undefined) => {
       const out = io();
-      const ctx = stackContext();
+      const ctx = await stackContext();
       let doc: VerifyDocument;
       if (changeId) {
         const check = await verifyChange(ctx, changeId);

@@ -3,7 +3,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { finalizeChangeId, finalizeExecutionName } from '../../lambdas/domain/finalize.js';
 import type { CommandRegistrar } from '../main.js';
-import { stackContext, type StackContext } from '../lib/context.js';
+import { logsHint, stackContext, type StackContext } from '../lib/context.js';
 import { OperationFailed, UsageError } from '../lib/io.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,7 +27,6 @@ export interface FinalizeStarted {
  */
 export async function startFinalize(ctx: StackContext, asOf: string | null): Promise<FinalizeStarted> {
   const machine = ctx.outputs.stateMachines.finalize;
-  if (!machine) throw new OperationFailed('this local stack has no finalize state machine (restart it: nhigov local down && nhigov local up)');
   const name = finalizeExecutionName(asOf ?? 'now', new Date(), randomUUID());
   const out = await ctx.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name, input: JSON.stringify(asOf ? { trigger: 'cli', asOf } : { trigger: 'cli' }) }));
   const changeId = finalizeChangeId(name);
@@ -36,7 +35,7 @@ export async function startFinalize(ctx: StackContext, asOf: string | null): Pro
     if (await ctx.changes.get(changeId)) return { changeId, executionArn: out.executionArn ?? '', asOf };
     await sleep(100);
   }
-  throw new OperationFailed(`the finalize workflow did not record ${changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (see gateway.log in the state dir)`);
+  throw new OperationFailed(`the finalize workflow did not record ${changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (${logsHint(ctx.target)})`);
 }
 
 export const registerFinalize: CommandRegistrar = (program, io) => {
@@ -47,7 +46,7 @@ export const registerFinalize: CommandRegistrar = (program, io) => {
     .action(async (options: { asOf?: string }) => {
       const out = io();
       if (options.asOf !== undefined && !isoTime.safeParse(options.asOf).success) throw new UsageError(`--as-of must be an ISO time with an offset (e.g. 2030-01-01T00:00:00Z), not "${options.asOf}"`);
-      const result = await startFinalize(stackContext(), options.asOf ?? null);
+      const result = await startFinalize((await stackContext()), options.asOf ?? null);
       out.result(result, () => `finalize run ${result.changeId} started${result.asOf ? ` (as of ${result.asOf})` : ''}\n  nhigov wait ${result.changeId}`);
     });
 };

@@ -1,11 +1,14 @@
 import type { CommandRegistrar } from '../main.js';
-import { stackContext } from '../lib/context.js';
+import { localSettings } from '../../local/settings.js';
+import { readStackOutputs } from '../../local/stack.js';
 import { readJsonInput } from '../lib/input.js';
 import { OperationFailed, table, UsageError } from '../lib/io.js';
 
 async function gatewayCall(path: string, init?: RequestInit): Promise<unknown> {
-  const ctx = stackContext();
-  const reply = await fetch(`${ctx.outputs.endpoint}${path}`, init);
+  const settings = localSettings();
+  const outputs = readStackOutputs(settings);
+  if (!outputs) throw new OperationFailed(`no local stack is running for ${settings.stateDir} (start one with: nhigov local up --detach)`);
+  const reply = await fetch(`${outputs.endpoint}${path}`, init);
   const body = (await reply.json()) as { error?: string };
   if (reply.status === 400) throw new UsageError(`INPUT_INVALID: ${body.error ?? 'refused'}`);
   if (!reply.ok) throw new OperationFailed(`the gateway answered ${reply.status}: ${body.error ?? ''}`);

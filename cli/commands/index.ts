@@ -1,6 +1,7 @@
 import type { CommandRegistrar } from '../main.js';
 import { registerApprove } from './approve.js';
 import { registerChanges } from './changes.js';
+import { registerConsole } from './console.js';
 import { registerDemo } from './demo.js';
 import { registerEvent } from './event.js';
 import { registerEvidence } from './evidence.js';
@@ -12,4 +13,4 @@ import { registerFinalize } from './finalize.js';
 import { registerRollback } from './rollback.js';
 
 /** Every command group of nhigov, in help order. */
-export const COMMANDS: readonly CommandRegistrar[] = [registerLocal, registerEvent, registerPlan, registerChanges, registerApprove, registerRollback, registerFinalize, registerEvidence, registerPolicy, registerGateway, registerDemo];
+export const COMMANDS: readonly CommandRegistrar[] = [registerLocal, registerEvent, registerPlan, registerChanges, registerApprove, registerRollback, registerFinalize, registerEvidence, registerConsole, registerPolicy, registerGateway, registerDemo];

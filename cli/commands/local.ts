@@ -97,6 +97,7 @@ export async function startDetachedStack(seed: boolean): Promise<StackOutputs> {
   const running = readStackOutputs(settings);
   if (running && isAlive(running.pids.server)) throw new EnvironmentError(`a local stack is already running from ${settings.stateDir} on port ${running.port} (nhigov local down)`);
   rmSync(stateFile(settings, 'stack.json'), { force: true });
+  rmSync(stateFile(settings, 'connection.json'), { force: true });
   rmSync(stateFile(settings, 'error.txt'), { force: true });
   const log = openSync(stateFile(settings, 'gateway.log'), 'a');
   const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'nhigov.mjs');
@@ -126,6 +127,7 @@ export async function down(): Promise<{ stopped: number[] }> {
     if (isAlive(pid)) signal(pid, 'SIGKILL');
   }
   rmSync(stateFile(settings, 'stack.json'), { force: true });
+  rmSync(stateFile(settings, 'connection.json'), { force: true });
   return { stopped: pids };
 }
 
@@ -155,6 +157,7 @@ function publicOutputs(outputs: StackOutputs) {
   return {
     endpoint: outputs.endpoint,
     consoleUrl: outputs.consoleUrl,
+    stackName: localSettings().stackName,
     region: outputs.region,
     stateMachines: outputs.stateMachines,
     tables: outputs.tables,
@@ -170,6 +173,7 @@ function readyText(outputs: StackOutputs): string {
     `local stack ready in ${(outputs.timings.readyMs / 1000).toFixed(1)}s`,
     `  endpoint  ${outputs.endpoint}   (AWS_ENDPOINT_URL for the AWS CLI / SDKs)`,
     `  console   ${outputs.consoleUrl}`,
+    `  stack     ${localSettings().stackName}, registered in the emulator: AWS_ENDPOINT_URL=${outputs.endpoint} NHIGOV_STACK=${localSettings().stackName} nhigov changes`,
     `  policy    ${outputs.policy.version.slice(0, 12)} (default policy, signed with ${outputs.policy.publicKeyPath})`,
   ].join('\n');
 }

@@ -18,7 +18,7 @@ export const registerPlan: CommandRegistrar = (program, io) => {
       const withId = raw && typeof raw === 'object' && !Array.isArray(raw) && !('id' in raw) ? { ...raw, id: `dry-run-${randomUUID()}` } : raw;
       const parsed = parseGovernanceEvent(withId);
       if (!parsed.ok) throw new UsageError(`INPUT_INVALID: ${parsed.error}`);
-      const plan = await dryRunPlan(stackContext(), parsed.event);
+      const plan = await dryRunPlan((await stackContext()), parsed.event);
       out.result(plan, () => renderPlan(out, plan));
     });
 };

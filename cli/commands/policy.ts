@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { localSettings } from '../../local/settings.js';
 import type { CommandRegistrar } from '../main.js';
 import { stackContext } from '../lib/context.js';
 import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
-import { generateKeyPairFiles, signPolicyFile, trustedKeyFile, verifyPolicyFile, type VerifyResult } from '../lib/policy-files.js';
+import { generateKeyPairFiles, readInput, signPolicyFile, verifyPolicyFile, type TrustedKey, type VerifyResult } from '../lib/policy-files.js';
 import { activatePolicy, policyStatus, type PolicyStatusDocument } from '../lib/policy-status.js';
 
 export const registerPolicy: CommandRegistrar = (program, io) => {
@@ -35,11 +33,11 @@ export const registerPolicy: CommandRegistrar = (program, io) => {
     .command('verify')
     .description('exit 0 when FILE.sig is a valid signature of FILE by the key (default: the key the local runtime trusts), 1 with the reason otherwise')
     .argument('<file>', 'the policy YAML')
-    .option('--pub <file>', 'the public key (PREFIX.pub); default <NHIGOV_STATE_DIR>/policy.pub')
+    .option('--pub <file>', 'the public key (PREFIX.pub); default: the key the stack\'s runtimes trust (its PolicyPublicKey output)')
     .action(async (file: string, options: { pub?: string }) => {
       const out = io();
-      const pub = options.pub ?? defaultTrustedKey();
-      const result = verifyPolicyFile(file, pub);
+      const trusted = options.pub ? { pem: readInput(options.pub, 'public key'), source: options.pub } : await stackTrustedKey();
+      const result = verifyPolicyFile(file, trusted);
       out.result(result, () => renderVerify(out, result));
       if (!result.valid) throw new OperationFailed(`${file}: ${result.reason}`);
     });
@@ -51,8 +49,8 @@ export const registerPolicy: CommandRegistrar = (program, io) => {
     .requiredOption('--as <email>', 'who activates it')
     .action(async (file: string, options: { as: string }) => {
       const out = io();
-      const ctx = stackContext();
-      const result = await activatePolicy(ctx.policies, { file, as: options.as, trustedPublicKeyPem: readFileSync(ctx.outputs.policy.publicKeyPath, 'utf8') });
+      const ctx = await stackContext();
+      const result = await activatePolicy(ctx.policies, { file, as: options.as, trustedPublicKeyPem: ctx.outputs.policyPublicKeyPem });
       for (const warning of result.warnings) out.info(`warning: ${warning}`);
       out.result(result, () =>
         result.activated
@@ -66,20 +64,21 @@ export const registerPolicy: CommandRegistrar = (program, io) => {
     .description('active version, who and when, previous versions, what each runtime last ran with, and lag')
     .action(async () => {
       const out = io();
-      const ctx = stackContext();
-      const doc = await policyStatus(ctx.policies, readFileSync(ctx.outputs.policy.publicKeyPath, 'utf8'));
+      const ctx = await stackContext();
+      const doc = await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem);
       out.result(doc, () => renderStatus(out, doc));
     });
 };
 
-function defaultTrustedKey(): string {
-  const file = trustedKeyFile(localSettings());
+/** The key the targeted stack's runtimes trust; without a stack, pass --pub. */
+async function stackTrustedKey(): Promise<TrustedKey> {
+  let ctx;
   try {
-    readFileSync(file);
-  } catch {
-    throw new UsageError(`no trusted key at ${file} (start the local stack, or pass --pub PREFIX.pub)`);
+    ctx = await stackContext();
+  } catch (error) {
+    throw new UsageError(`no trusted key: ${error instanceof Error ? error.message : String(error)} (or pass --pub PREFIX.pub)`);
   }
-  return file;
+  return { pem: ctx.outputs.policyPublicKeyPem, source: `stack ${ctx.target.stackName} (output PolicyPublicKey)` };
 }
 
 function renderVerify(out: CliIo, result: VerifyResult): string {

@@ -1,9 +1,10 @@
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionArnFor } from '../../lambdas/domain/execution-arn.js';
+import { startExecutionOnce } from '../../lambdas/lib/start-execution.js';
 import { z } from 'zod';
 import { decideRollbackRequest, finalizedActionIds, findRollbackAttempts } from '../../lambdas/domain/rollback.js';
 import type { RollbackRequest } from '../../lambdas/handlers/rollback-plan.js';
 import type { CommandRegistrar } from '../main.js';
-import { stackContext, type StackContext } from '../lib/context.js';
+import { logsHint, stackContext, type StackContext } from '../lib/context.js';
 import { OperationFailed, paint, UsageError } from '../lib/io.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -29,7 +30,6 @@ const email = z.string().trim().toLowerCase().pipe(z.email());
  */
 export async function requestRollback(ctx: StackContext, input: { parentChangeId: string; requestedBy: string; reason?: string }): Promise<RollbackRequested> {
   const machine = ctx.outputs.stateMachines.rollback;
-  if (!machine) throw new OperationFailed('this local stack has no rollback state machine (restart it: nhigov local down && nhigov local up)');
   const { parentChangeId } = input;
   const parent = await ctx.changes.get(parentChangeId);
   const plan = parent?.planHash ? await ctx.plans.get(parent.planHash) : null;
@@ -41,25 +41,15 @@ export async function requestRollback(ctx: StackContext, input: { parentChangeId
     return { changeId: verdict.rollbackChangeId, parentChangeId, executionArn: executionArnFor(machine, verdict.rollbackChangeId), duplicate: true, status: verdict.status };
   }
   const request: RollbackRequest = { changeId: verdict.rollbackChangeId, parentChangeId, attempt: verdict.attempt, requestedBy: input.requestedBy, reason: input.reason ?? null };
-  let duplicate = false;
-  try {
-    await ctx.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name: request.changeId, input: JSON.stringify(request) }));
-  } catch (error) {
-    // Asked twice at the same moment: the execution name is the rollback id, so only one starts.
-    if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
-    duplicate = true;
-  }
+  // Asked twice at the same moment: the execution name is the rollback id, so only one starts.
+  const { duplicate } = await startExecutionOnce(ctx.clients.sfn, { stateMachineArn: machine, name: request.changeId, input: JSON.stringify(request) });
   const deadline = Date.now() + RECORDED_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const record = await ctx.changes.get(request.changeId);
     if (record) return { changeId: request.changeId, parentChangeId, executionArn: executionArnFor(machine, request.changeId), duplicate, status: record.status };
     await sleep(100);
   }
-  throw new OperationFailed(`the rollback workflow did not record ${request.changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (see gateway.log in the state dir)`);
-}
-
-function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  throw new OperationFailed(`the rollback workflow did not record ${request.changeId} within ${RECORDED_TIMEOUT_MS / 1000}s (${logsHint(ctx.target)})`);
 }
 
 export const registerRollback: CommandRegistrar = (program, io) => {
@@ -74,7 +64,7 @@ export const registerRollback: CommandRegistrar = (program, io) => {
       const requestedBy = email.safeParse(options.as);
       if (!requestedBy.success) throw new UsageError(`--as must be an email address, not "${options.as}"`);
       if (options.reason !== undefined && options.reason.length > 1000) throw new UsageError('--reason is at most 1000 characters');
-      const result = await requestRollback(stackContext(), { parentChangeId: changeId, requestedBy: requestedBy.data, ...(options.reason ? { reason: options.reason } : {}) });
+      const result = await requestRollback((await stackContext()), { parentChangeId: changeId, requestedBy: requestedBy.data, ...(options.reason ? { reason: options.reason } : {}) });
       out.result(result, () =>
         [
           result.duplicate

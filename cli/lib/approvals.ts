@@ -1,7 +1,6 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { approvalKeyOf, normalizeEmail, signApprovalLink, type ApprovalChannel } from '../../lambdas/domain/approval-link.js';
-import { ApprovalStore } from '../../lambdas/stores/approval-store.js';
-import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { StackContext } from './context.js';
 import { OperationFailed, UsageError } from './io.js';
 
@@ -18,6 +17,8 @@ export interface ApproveResult {
   readonly message?: string;
   /** The change's status once the workflow took the decision. */
   readonly changeStatus?: string;
+  /** The AWS identity that posted the decision (sts:GetCallerIdentity), recorded with it. */
+  readonly callerIdentity: string | null;
 }
 
 /**
@@ -34,15 +35,16 @@ export async function decideThroughLink(
   if (!change) throw new UsageError(`no change ${input.changeId}`);
   const approvalId = typeof change.approval?.approvalId === 'string' ? change.approval.approvalId : null;
   if (!approvalId) throw new OperationFailed(`NO_APPROVAL_REQUEST: change ${input.changeId} (${change.status}) has not asked for approval`);
-  const channels = ctx.outputs.approvalChannels;
-  if (!channels) throw new OperationFailed('this local stack has no approval channels (restart it: nhigov local down && nhigov local up)');
-  const store = new ApprovalStore(createDocumentClient(ctx.clients.dynamodb), ctx.outputs.tables.approvals ?? '');
-  const request = await store.get(approvalKeyOf(approvalId));
+  const request = await ctx.approvals.get(approvalKeyOf(approvalId));
   if (!request) throw new OperationFailed(`NO_APPROVAL_REQUEST: the approval request of ${input.changeId} is gone`);
-  const secret = await ctx.clients.secrets.send(new GetSecretValueCommand({ SecretId: channels.linkKeySecretArn, VersionStage: 'AWSCURRENT' }));
+  // Only a principal allowed to read the stack's link key can sign a link; who it is goes with the decision.
+  const [secret, caller] = await Promise.all([
+    ctx.clients.secrets.send(new GetSecretValueCommand({ SecretId: ctx.outputs.approvalLinkKeySecretArn, VersionStage: 'AWSCURRENT' })),
+    ctx.clients.sts.send(new GetCallerIdentityCommand({})),
+  ]);
   const link = signApprovalLink(Buffer.from(secret.SecretString ?? '', 'utf8'), { approvalId, approver, exp: request.exp, channel: input.channel ?? 'cli' });
-  const form = new URLSearchParams({ approver: link.approver, exp: String(link.exp), via: link.channel, sig: link.sig, decision: input.decision, comment: input.comment ?? '' });
-  const reply = await fetch(`${ctx.outputs.endpoint}/approvals/${encodeURIComponent(approvalId)}`, {
+  const form = new URLSearchParams({ approver: link.approver, exp: String(link.exp), via: link.channel, sig: link.sig, decision: input.decision, comment: input.comment ?? '', caller: caller.Arn ?? '' });
+  const reply = await fetch(new URL(`approvals/${encodeURIComponent(approvalId)}`, withTrailingSlash(ctx.outputs.approvalUrl)), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: form.toString(),
@@ -59,6 +61,7 @@ export async function decideThroughLink(
     approver,
     decision: input.decision,
     httpStatus: reply.status,
+    callerIdentity: caller.Arn ?? null,
     ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
     ...(body.reasonCode !== undefined ? { reasonCode: body.reasonCode as string | null } : {}),
     ...(typeof body.message === 'string' ? { message: body.message } : {}),
@@ -66,3 +69,7 @@ export async function decideThroughLink(
   };
 }
 
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionArnFor } from '../../lambdas/domain/execution-arn.js';
 import type { EvidenceEvent } from '../../lambdas/domain/evidence.js';
 import type { Plan } from '../../lambdas/domain/plan-model.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
@@ -105,7 +106,7 @@ async function describeExecution(ctx: StackContext, changeId: string): Promise<s
   const machine = machineFor(ctx, changeId);
   if (!machine) return null;
   try {
-    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${changeId}` }));
+    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnFor(machine, changeId) }));
     return out.status ?? null;
   } catch {
     return null;

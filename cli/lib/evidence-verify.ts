@@ -1,9 +1,9 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyTrail, type EvidenceEvent } from '../../lambdas/domain/evidence.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
 import type { ChangeRecord } from '../../lambdas/stores/change-store.js';
-import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
+import { executionArnFor } from '../../lambdas/domain/execution-arn.js';
+import { mapBounded } from '../../lambdas/lib/map-bounded.js';
 import type { StackContext } from './context.js';
 
 /** The verdict on one change's evidence trail. */
@@ -58,10 +58,10 @@ export async function inspectChange(ctx: VerifyContext, changeId: string): Promi
  * so a change that completed while the scans ran is not reported.
  */
 export async function verifyAll(ctx: VerifyContext): Promise<VerifyDocument> {
-  const records = await scanChanges(ctx);
+  const records = new Map((await ctx.changes.listAll()).map((record) => [record.changeId, record]));
   const chains = await ctx.evidence.listAllChains();
   const ids = [...new Set([...chains.keys(), ...records.keys()])].sort();
-  const results = await mapWithConcurrency(ids, 8, async (id) => {
+  const results = await mapBounded(ids, 8, async (id) => {
     const first = await checkTrail(ctx, id, records.get(id) ?? null, chains.get(id) ?? []);
     return first.ok ? first : ((await verifyChange(ctx, id)) ?? first);
   });
@@ -109,8 +109,7 @@ function judge(changeId: string, record: ChangeRecord | null, ended: string | nu
 
 async function executionStatus(ctx: VerifyContext, record: ChangeRecord): Promise<string | null> {
   const machine = record.kind === 'rollback' ? ctx.outputs.stateMachines.rollback : ctx.outputs.stateMachines.change;
-  const executionArn = record.executionArn ?? (machine ? `${machine.replace(':stateMachine:', ':execution:')}:${record.changeId}` : undefined);
-  if (!executionArn) return null;
+  const executionArn = record.executionArn ?? executionArnFor(machine, record.changeId);
   try {
     const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
     return out.status ?? null;
@@ -119,29 +118,3 @@ async function executionStatus(ctx: VerifyContext, record: ChangeRecord): Promis
   }
 }
 
-/** All change records (paginated scan; ChangeStore.list reads one page of one kind). */
-async function scanChanges(ctx: VerifyContext): Promise<Map<string, ChangeRecord>> {
-  const db = createDocumentClient(ctx.clients.dynamodb);
-  const records = new Map<string, ChangeRecord>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(new ScanCommand({ TableName: ctx.outputs.tables.changes ?? '', ConsistentRead: true, ExclusiveStartKey: startKey }));
-    for (const item of out.Items ?? []) records.set(String(item.changeId), item as ChangeRecord);
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return records;
-}
-
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index] as T);
-      }
-    }),
-  );
-  return results;
-}

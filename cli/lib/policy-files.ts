@@ -3,17 +3,11 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { keyIdOf, signPolicy, verifySignedPolicy, type PolicySignature } from '../../lambdas/domain/policy-signature.js';
 import { isAppError } from '../../lambdas/domain/reasons.js';
-import type { LocalSettings } from '../../local/settings.js';
 import { UsageError } from './io.js';
 
-/** FILE → FILE.sig (CONTRACT.md). */
+/** FILE → FILE.sig (docs/policy.md). */
 export function signatureFileOf(policyFile: string): string {
   return `${policyFile}.sig`;
-}
-
-/** The key the local stack's runtimes trust: `<stateDir>/policy.pub` (made by `local up`). */
-export function trustedKeyFile(settings: Pick<LocalSettings, 'stateDir'>): string {
-  return path.join(settings.stateDir, 'policy.pub');
 }
 
 export interface KeygenResult {
@@ -58,10 +52,16 @@ export type VerifyResult =
   | { readonly valid: true; readonly file: string; readonly signatureFile: string; readonly trustedKeyFile: string; readonly trustedKeyId: string; readonly name: string; readonly version: string; readonly keyId: string; readonly signedAt: string }
   | { readonly valid: false; readonly file: string; readonly signatureFile: string; readonly trustedKeyFile: string; readonly trustedKeyId: string | null; readonly reason: string };
 
-/** Is FILE.sig a valid signature of FILE by the key in `publicKeyFile`? Never throws for a bad policy or signature. */
-export function verifyPolicyFile(file: string, publicKeyFile: string): VerifyResult {
+/** A public key and where it came from (a file, or the stack's PolicyPublicKey output). */
+export interface TrustedKey {
+  readonly pem: string;
+  readonly source: string;
+}
+
+/** Is FILE.sig a valid signature of FILE by the trusted key? Never throws for a bad policy or signature. */
+export function verifyPolicyFile(file: string, trusted: TrustedKey): VerifyResult {
   const policyText = readInput(file, 'policy file');
-  const publicKeyPem = readInput(publicKeyFile, 'public key');
+  const publicKeyPem = trusted.pem;
   const signatureFile = signatureFileOf(file);
   let trustedKeyId: string | null = null;
   try {
@@ -69,7 +69,7 @@ export function verifyPolicyFile(file: string, publicKeyFile: string): VerifyRes
   } catch {
     // reported by verifySignedPolicy below
   }
-  const base = { file, signatureFile, trustedKeyFile: publicKeyFile, trustedKeyId };
+  const base = { file, signatureFile, trustedKeyFile: trusted.source, trustedKeyId };
   if (!existsSync(signatureFile)) return { valid: false, ...base, reason: `not signed: ${signatureFile} does not exist (nhigov policy sign ${file} --key KEY)` };
   try {
     const signed = verifySignedPolicy(policyText, readFileSync(signatureFile, 'utf8'), publicKeyPem);

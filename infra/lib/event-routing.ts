@@ -1,5 +1,5 @@
 /**
- * The event route of DESIGN.md: one EventBridge rule per event type of EVENT_RULES (patterns
+ * The event route (docs/architecture.md): one EventBridge rule per event type of EVENT_RULES (patterns
  * from lambdas/domain/events.ts, which the local stack uses too) → one SQS queue with a
  * dead-letter queue → the `ingest` function through an event source mapping that reports
  * partial batch failures (a failed StartExecution is retried alone; a malformed event is dropped).

@@ -1,7 +1,8 @@
 /**
  * The nhi-governor stack, built by iterating the shared definitions of infra/resources.ts (the
  * ones the local stack deploys too): a table, function, state machine or rule appended there
- * appears here on the next synth, with no second list to keep in step.
+ * appears here on the next synth, with no second list to keep in step. The Outputs operators
+ * rely on are named in infra/outputs.ts (the CLI reads them; an infra test holds the two together).
  */
 import { CfnOutput, CfnParameter, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -148,6 +149,8 @@ export class NhiGovernorStack extends Stack {
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: routing.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     new CfnOutput(this, 'SlackWebhookSecretArn', { value: channels.slackWebhook.secretArn });
+    new CfnOutput(this, 'ApprovalLinkKeySecretArn', { value: channels.linkSigningKey.secretArn, description: 'The HMAC key approval links are signed with: who may read it may sign links (nhigov approve)' });
+    new CfnOutput(this, 'PolicyPublicKey', { value: policyPublicKey, description: 'The Ed25519 public key (PEM) the runtimes trust policies from' });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${dashboardName}`,
     });

@@ -83,7 +83,7 @@ export class Workflows extends Construct {
       definitionSubstitutions: substitutions,
       tracingEnabled: true,
       // ALL events, but without execution data: a callback task's parameters carry its task
-      // token, which must never reach a log (DESIGN.md, approval links).
+      // token, which must never reach a log (docs/approval-api.md).
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     if (invoked.length) {

@@ -18,12 +18,14 @@ import {
   type Snapshot,
   type UserSnapshot,
 } from '../domain/snapshot.js';
+import type { SnapshotScope } from '../domain/snapshot-scope.js';
+import { jsonObjectSchema } from '../domain/plan-schema.js';
+import { mapBounded } from '../lib/map-bounded.js';
 import { classifyAwsError, connectorStep } from './errors.js';
 import { heldKeyIdOfValue } from './secrets/key-secret.js';
 import type { ConnectorContext } from './types.js';
 
-/** Which NHIs need per-identity detail (access keys, held keys): all, or those of one owner / one or more NHIs (name or ARN). */
-export type SnapshotScope = { readonly all: true } | { readonly owner: string } | { readonly nhi: string } | { readonly nhis: readonly string[] };
+export type { SnapshotScope } from '../domain/snapshot-scope.js';
 
 export const SNAPSHOT_PERMISSIONS = [
   'iam:GetAccountAuthorizationDetails',
@@ -159,20 +161,6 @@ async function readSecrets(ctx: ConnectorContext): Promise<SecretSnapshot[]> {
   return secrets;
 }
 
-/** Maps with at most `limit` calls in flight, results in input order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 function toTags(tags: ReadonlyArray<Tag | SecretTag> | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
 }
@@ -184,6 +172,6 @@ function toAttached(policies: AttachedPolicy[] | undefined): UserSnapshot['attac
 function toInline(policies: PolicyDetail[] | undefined): UserSnapshot['inlinePolicies'] {
   return (policies ?? []).flatMap((p) => {
     if (!p.PolicyName || !p.PolicyDocument) return [];
-    return [{ name: p.PolicyName, document: JSON.parse(decodeURIComponent(p.PolicyDocument)) as Record<string, unknown> }];
+    return [{ name: p.PolicyName, document: jsonObjectSchema.parse(JSON.parse(decodeURIComponent(p.PolicyDocument))) }];
   });
 }

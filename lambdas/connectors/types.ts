@@ -30,7 +30,7 @@ export interface ConnectorAction<P extends JsonObject = JsonObject> extends Acti
   /** The live state the action depends on (its fingerprint source). Same shape as plan `before`. */
   read(ctx: ConnectorContext, params: P): Promise<JsonObject>;
   /** Idempotent: running it twice has the effect of once. */
-  write(ctx: ConnectorContext, params: P, before: JsonObject): Promise<void>;
+  write(ctx: ConnectorContext, params: P): Promise<void>;
   /** A separate read-back compared with the desired state. */
   verify(ctx: ConnectorContext, params: P, after: JsonObject): Promise<VerifyResult>;
   /** Maps an AWS error to a reason code. */

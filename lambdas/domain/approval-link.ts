@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Approval links (DESIGN.md, "Approval links are safe"). A link names a random approval id (a
+ * Approval links (docs/approval-api.md). A link names a random approval id (a
  * nonce: the table keys the request, and the task token it holds, by the nonce's sha256), the
  * approver it was made for, its expiry and the channel it travelled through; an HMAC over those
  * fields makes it unforgeable. The task token is never part of a link.
@@ -94,4 +94,16 @@ export function parseLinkFields(approvalId: string, fields: { get(name: string):
   const via = fields.get('via') ?? DEFAULT_CHANNEL;
   if (!sig || !expText || !approver || !/^\d{1,12}$/.test(expText) || !isApprovalChannel(via) || !isApprovalId(approvalId)) return null;
   return { approvalId, approver: normalizeEmail(approver), exp: Number(expText), channel: via, sig };
+}
+
+const CALLER_IDENTITY = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[\w+=,.@/-]{1,1900}$/;
+
+/**
+ * The AWS identity a client says posted a decision (`nhigov approve` sends its
+ * sts:GetCallerIdentity ARN): recorded beside the approver, never trusted for authorization
+ * (the signed link decides who may approve). Anything but an IAM/STS ARN is dropped.
+ */
+export function parseCallerIdentity(value: string | null): string | undefined {
+  const trimmed = value?.trim() ?? '';
+  return CALLER_IDENTITY.test(trimmed) ? trimmed : undefined;
 }

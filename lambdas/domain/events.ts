@@ -54,6 +54,14 @@ export type GovernanceEvent =
   | { id: string; detailType: 'Credential Exposed'; source: 'security.findings'; time?: string; detail: z.infer<typeof credentialExposedDetail> }
   | { id: string; detailType: 'Reconcile Requested'; source: 'nhigov'; time?: string; detail: z.infer<typeof reconcileRequestedDetail> };
 
+/** A GovernanceEvent as ingest passes it on (the change execution's input): parsed again at each edge. */
+export const governanceEventSchema: z.ZodType<GovernanceEvent> = z.discriminatedUnion('detailType', [
+  z.object({ id: z.string().min(1), detailType: z.literal('Employee Terminated'), source: z.literal('hr.system'), time: z.string().optional(), detail: employeeTerminatedDetail }),
+  z.object({ id: z.string().min(1), detailType: z.literal('Owner Changed'), source: z.literal('hr.system'), time: z.string().optional(), detail: ownerChangedDetail }),
+  z.object({ id: z.string().min(1), detailType: z.literal('Credential Exposed'), source: z.literal('security.findings'), time: z.string().optional(), detail: credentialExposedDetail }),
+  z.object({ id: z.string().min(1), detailType: z.literal('Reconcile Requested'), source: z.literal('nhigov'), time: z.string().optional(), detail: reconcileRequestedDetail }),
+]);
+
 const envelope = z.looseObject({
   id: z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, . : _ -').optional(),
   source: z.string(),

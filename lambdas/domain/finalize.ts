@@ -10,7 +10,7 @@ import type { ActionIntent } from './plan-builder.js';
 import type { JsonObject, Plan, PlanAction, PlanTrigger } from './plan-model.js';
 import type { GovernancePolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
-import { endedWithoutEffect, type ChangeView } from './rollback.js';
+import { endedWithoutEffect, finalizedActionIds, type ChangeView } from './rollback.js';
 import { isTerminalStatus, type ActionStatus, type ChangeStatus } from './status.js';
 
 /**
@@ -114,6 +114,38 @@ export interface StagedKey {
   readonly action: Pick<PlanAction, 'finding' | 'risk'>;
   /** Policy version the change was decided with (the decision that covers the deletion). */
   readonly policyVersion: string;
+}
+
+/** What a change's records say about the keys it deactivated: one StagedKey per deactivation in its plan. */
+export function stagedKeysOf(
+  change: ChangeView,
+  plan: Pick<Plan, 'actions' | 'policyVersion'>,
+  events: readonly Pick<EvidenceEvent, 'type' | 'actionId' | 'at'>[],
+  rollbackAttempts: readonly ChangeView[],
+): StagedKey[] {
+  const verifiedAt = verifiedTimes(events);
+  const finalized = finalizedActionIds(events);
+  const rollback = rollbackStateOf(rollbackAttempts);
+  return plan.actions.flatMap((action) => {
+    const key = stagedKeyOf(action);
+    if (!key) return [];
+    return [
+      {
+        changeId: change.changeId,
+        changeStatus: change.status,
+        actionId: action.actionId,
+        actionStatus: change.actions?.[action.actionId]?.status,
+        userName: key.userName,
+        accessKeyId: key.accessKeyId,
+        nhi: key.userName,
+        verifiedAt: verifiedAt.get(action.actionId) ?? null,
+        rollback,
+        finalized: finalized.has(action.actionId),
+        action: { finding: action.finding, risk: action.risk },
+        policyVersion: plan.policyVersion,
+      },
+    ];
+  });
 }
 
 export type SkipReason =

@@ -1,7 +1,8 @@
 import { contentHash, sha256Hex } from './canonical.js';
 import { AppError, type ReasonCode } from './reasons.js';
 import type { Snapshot } from './snapshot.js';
-import type { ActionKindCatalog, ActionTarget, JsonObject, PlanAction } from './plan-model.js';
+import { formatIssues } from './events.js';
+import type { ActionInvocation, ActionKindCatalog, ActionKindSpec, ActionTarget, JsonObject, PlanAction } from './plan-model.js';
 
 export interface ActionIntent {
   readonly kind: string;
@@ -39,20 +40,21 @@ export function buildActions(changeId: string, intents: readonly ActionIntent[],
   for (const intent of ordered) {
     const spec = catalog.get(intent.kind);
     if (!spec) throw new AppError('POLICY_INVALID', `the policy asks for action kind "${intent.kind}", which no connector provides`);
-    const paramsHash = contentHash(intent.params);
+    const params = acceptedParams(spec, intent.params);
+    const paramsHash = contentHash(params);
     const identity = `${intent.kind}:${paramsHash}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    const before = intent.before ?? spec.beforeFromSnapshot(intent.params, snapshot);
+    const before = intent.before ?? spec.beforeFromSnapshot(params, snapshot);
     if (before === null) throw new AppError('TARGET_NOT_FOUND', `${intent.kind}: ${intent.target.type} ${intent.target.id} is not in the live state`);
-    const after = spec.desiredState(intent.params, before);
+    const after = spec.desiredState(params, before);
     const fingerprint = contentHash(before);
     if (fingerprint === contentHash(after)) continue;
-    const inverse = spec.irreversible ? null : spec.inverse(intent.params, before);
+    const inverse = spec.irreversible ? null : acceptedInvocation(catalog, spec.inverse(params, before));
     const action: PlanAction = {
       actionId: `a${planned.length + 1}`,
       kind: intent.kind,
-      params: intent.params,
+      params,
       target: intent.target,
       before,
       after,
@@ -67,4 +69,18 @@ export function buildActions(changeId: string, intents: readonly ActionIntent[],
     planned.push({ action, intent });
   }
   return planned;
+}
+
+/** Params as the kind's schema accepts them: later steps run them as stored, without parsing again. */
+function acceptedParams(spec: ActionKindSpec, params: JsonObject): JsonObject {
+  const parsed = spec.schema.safeParse(params);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `${spec.kind}: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function acceptedInvocation(catalog: ActionKindCatalog, invocation: ActionInvocation | null): ActionInvocation | null {
+  if (!invocation) return null;
+  const spec = catalog.get(invocation.kind);
+  if (!spec) throw new AppError('POLICY_INVALID', `an inverse asks for action kind "${invocation.kind}", which no connector provides`);
+  return { kind: invocation.kind, params: acceptedParams(spec, invocation.params) };
 }

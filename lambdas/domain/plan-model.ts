@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { ReasonCode } from './reasons.js';
 import type { Snapshot } from './snapshot.js';
 import type { EventDetailType } from './events.js';
@@ -83,6 +84,8 @@ export interface Plan {
 /** Pure description of an action kind: what the planner needs (connectors add read/write/verify). */
 export interface ActionKindSpec {
   readonly kind: string;
+  /** Closed schema of the kind's params: the planner stores only params it accepts. */
+  readonly schema: z.ZodType<JsonObject>;
   readonly irreversible: boolean;
   readonly targetType: ActionTarget['type'];
   /** The state the target is in, according to a snapshot; null when the snapshot cannot tell. */

@@ -143,3 +143,13 @@ export function actionIdsByPhase(plan: Pick<Plan, 'actions'>): string[][] {
   const phases = [...new Set(plan.actions.map((a) => a.phase))].sort((a, b) => a - b);
   return phases.map((phase) => plan.actions.filter((a) => a.phase === phase).map((a) => a.actionId));
 }
+
+/** NO_CHANGES, APPLY (straight through), APPROVE_FIRST, CONTAIN_FIRST (apply, then ask). */
+export type PlanDecision = 'NO_CHANGES' | 'APPLY' | 'APPROVE_FIRST' | 'CONTAIN_FIRST';
+
+/** How the workflow goes on after Plan. */
+export function planDecision(plan: Pick<Plan, 'actions' | 'approval'>): PlanDecision {
+  if (plan.actions.length === 0) return 'NO_CHANGES';
+  if (!plan.approval.required) return 'APPLY';
+  return plan.approval.afterTheFact ? 'CONTAIN_FIRST' : 'APPROVE_FIRST';
+}

@@ -5,7 +5,7 @@ import { formatIssues } from './events.js';
 import { parsePolicy, policyVersion, type GovernancePolicy } from './policy.js';
 import { AppError } from './reasons.js';
 
-/** The `FILE.sig` document (CONTRACT.md): exactly these four fields. */
+/** The `FILE.sig` document (docs/policy.md): exactly these four fields. */
 export const policySignatureSchema = z.strictObject({
   /** sha256 of the policy's canonical JSON: the policy version. */
   version: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex'),

@@ -1,4 +1,4 @@
-/** The one taxonomy of reason codes (CONTRACT.md). Each code is also an ASL error name. */
+/** The one taxonomy of reason codes (docs/statuses-and-reasons.md). Each code is also an ASL error name. */
 export type ReasonCategory = 'transient' | 'drift' | 'misconfiguration' | 'governance' | 'suspected-compromise';
 export type OwnerRoute = 'platform' | 'iam-team' | 'security' | 'owner' | null;
 

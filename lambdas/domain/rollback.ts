@@ -122,6 +122,27 @@ export function decideRollbackRequest(input: RollbackRequestInput): RollbackRequ
   return { verdict: 'start', attempt, rollbackChangeId: rollbackChangeId(parentChangeId, attempt), actionIds: undoOrder(actions) };
 }
 
+export interface RollbackAttemptInput extends Omit<RollbackRequestInput, 'attempts'> {
+  readonly changeId: string;
+  readonly attempt: number;
+  /** Every rollback attempt of the parent found (findRollbackAttempts), oldest first. */
+  readonly attempts: readonly ChangeView[];
+}
+
+/**
+ * Why rollback `changeId` (attempt `attempt` of its parent) may not plan, or null when it may:
+ * the request is judged as if it came now, against the attempts before it.
+ */
+export function refusalOfRollbackAttempt(input: RollbackAttemptInput): string | null {
+  const { changeId, parentChangeId, attempt } = input;
+  const earlier = input.attempts.slice(0, attempt - 1);
+  if (earlier.length !== attempt - 1) return `attempt ${attempt} of ${parentChangeId} comes after ${earlier.length} earlier attempt(s), not ${attempt - 1}`;
+  const verdict = decideRollbackRequest({ ...input, attempts: earlier });
+  if (verdict.verdict === 'refused') return verdict.reason;
+  if (verdict.verdict === 'start' && verdict.rollbackChangeId === changeId) return null;
+  return `${parentChangeId} already has rollback ${verdict.rollbackChangeId} (${verdict.verdict === 'duplicate' ? verdict.status : 'next attempt'})`;
+}
+
 export interface RollbackPlanInput {
   readonly rollbackChangeId: string;
   readonly attempt: number;

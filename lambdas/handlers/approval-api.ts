@@ -1,5 +1,5 @@
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { approvalKeyOf, isApprovalId, parseLinkFields, type SignedApprovalLink } from '../domain/approval-link.js';
+import { approvalKeyOf, isApprovalId, parseCallerIdentity, parseLinkFields, type SignedApprovalLink } from '../domain/approval-link.js';
 import { judgeLink, REFUSALS, type Refusal } from '../domain/approval.js';
 import { describeError } from '../domain/reasons.js';
 import { isTerminalStatus } from '../domain/status.js';
@@ -33,7 +33,7 @@ const PATH = /^\/approvals\/([^/?#]+)\/?$/;
 type Reply = { status: number; json: Record<string, unknown>; html: string };
 
 /**
- * The approval API (CONTRACT.md): GET shows the plan and changes nothing; POST decides once.
+ * The approval API (docs/approval-api.md): GET shows the plan and changes nothing; POST decides once.
  * Refusals: bad signature 403, expired 410, reused 409, approver not allowed 403 with the reason
  * code; each refused decision is recorded as APPROVAL_REFUSED evidence.
  */
@@ -125,7 +125,8 @@ async function decide(rt: Runtime, svc: ApprovalServices, approvalId: string, re
 
   const approvalKey = record.approvalId;
   const comment = (form.get('comment') ?? '').trim().slice(0, MAX_COMMENT_LENGTH);
-  const decided: ApprovalDecisionRecord = { decision, approver: verdict.approver, channel: link.channel, comment, decidedAt: svc.now().toISOString() };
+  const callerIdentity = parseCallerIdentity(form.get('caller'));
+  const decided: ApprovalDecisionRecord = { decision, approver: verdict.approver, channel: link.channel, comment, decidedAt: svc.now().toISOString(), ...(callerIdentity ? { callerIdentity } : {}) };
   if (!(await svc.approvals.claim(approvalKey, decided))) {
     const latest = (await svc.approvals.get(approvalKey)) ?? record;
     const again = judgeLink(latest, link, await svc.linkKey(), svc.now());
@@ -162,11 +163,11 @@ async function recordDecision(rt: Runtime, record: ApprovalRecord, decided: Appr
     actor: decided.approver,
     policyVersion: record.policyVersion,
     ...(decided.decision === 'reject' ? { reasonCode: 'APPROVAL_REJECTED' as const } : {}),
-    data: { decision: decided.decision, approver: decided.approver, channel: link.channel, comment: decided.comment, decidedAt: decided.decidedAt, afterTheFact: record.afterTheFact, approvalRef: record.approvalId.slice(0, 16), requestedAt: record.requestedAt },
+    data: { decision: decided.decision, approver: decided.approver, channel: link.channel, comment: decided.comment, decidedAt: decided.decidedAt, afterTheFact: record.afterTheFact, approvalRef: record.approvalId.slice(0, 16), requestedAt: record.requestedAt, ...(decided.callerIdentity ? { callerIdentity: decided.callerIdentity } : {}) },
   });
   emitApprovalLatency(Date.parse(decided.decidedAt) - Date.parse(record.requestedAt));
   await rt.changes.update(record.changeId, {
-    approval: { ...(change?.approval ?? {}), status: decided.decision === 'approve' ? 'APPROVED' : 'REJECTED', decidedBy: decided.approver, decidedAt: decided.decidedAt, channel: decided.channel, comment: decided.comment },
+    approval: { ...(change?.approval ?? {}), status: decided.decision === 'approve' ? 'APPROVED' : 'REJECTED', decidedBy: decided.approver, decidedAt: decided.decidedAt, channel: decided.channel, comment: decided.comment, ...(decided.callerIdentity ? { callerIdentity: decided.callerIdentity } : {}) },
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectorAction, validatedParams } from '../connectors/registry.js';
+import { connectorAction } from '../connectors/registry.js';
 import { contentHash } from '../domain/canonical.js';
 import { AppError } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
@@ -14,8 +14,7 @@ export async function checkStaleCore(rt: Runtime, changeId: string, planHash: st
   const plan = await rt.loadPlan(planHash);
   const moved: Array<{ actionId: string; expected: string; observed: Record<string, unknown> }> = [];
   for (const action of plan.actions) {
-    const connector = connectorAction(action.kind);
-    const live = await connector.read(rt.connectors, validatedParams(connector, action.params));
+    const live = await connectorAction(action.kind).read(rt.connectors, action.params);
     if (contentHash(live) !== action.fingerprint) moved.push({ actionId: action.actionId, expected: action.fingerprint, observed: live });
   }
   if (moved.length > 0) {

@@ -39,15 +39,19 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   return { changeId, status, reasonCodes };
 }
 
+const lambdaCauseSchema = z.object({ errorMessage: z.string().optional() });
+
 /** Lambda errors arrive as a JSON Cause ({errorType, errorMessage}); keep only the message. */
 function causeMessage(cause: string | undefined): string {
   if (!cause) return '';
+  let raw: unknown;
   try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    return parsed.errorMessage ?? cause;
+    raw = JSON.parse(cause);
   } catch {
     return cause;
   }
+  const parsed = lambdaCauseSchema.safeParse(raw);
+  return (parsed.success ? parsed.data.errorMessage : undefined) ?? cause;
 }
 
 export const handler = async (input: unknown) => completeCore(runtime(), parseInput(inputSchema, input, 'complete'));

@@ -1,7 +1,8 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { changeIdForEvent, parseGovernanceEvent, type GovernanceEvent } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
+import { startExecutionOnce } from '../lib/start-execution.js';
 import { runtime, type Runtime } from './runtime.js';
 
 const sfn = new SFNClient({});
@@ -24,19 +25,8 @@ export async function ingestEvent(rt: Runtime, raw: unknown, stateMachineArn: st
 export async function startChange(stateMachineArn: string, event: GovernanceEvent, requestedBy?: string): Promise<Extract<IngestVerdict, { accepted: true }>> {
   const changeId = changeIdForEvent(event.id);
   const input = JSON.stringify({ changeId, event, ...(requestedBy ? { requestedBy } : {}) });
-  try {
-    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: changeId, input }));
-    return { accepted: true, changeId, executionArn: out.executionArn ?? '', duplicate: false };
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ExecutionAlreadyExists') {
-      return { accepted: true, changeId, executionArn: executionArnFor(stateMachineArn, changeId), duplicate: true };
-    }
-    throw error;
-  }
-}
-
-export function executionArnFor(stateMachineArn: string, executionName: string): string {
-  return stateMachineArn.replace(':stateMachine:', ':execution:') + `:${executionName}`;
+  const started = await startExecutionOnce(sfn, { stateMachineArn, name: changeId, input });
+  return { accepted: true, changeId, ...started };
 }
 
 /** SQS batch: a malformed event is refused and dropped (never retried); a failed start is retried. */

@@ -1,7 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SignedPolicy } from '../domain/policy-signature.js';
 import { isAppError } from '../domain/reasons.js';
-import { lagOf, type PolicyStore } from '../stores/policy-store.js';
+import { lagOf } from '../domain/policy-lag.js';
+import type { PolicyStore } from '../stores/policy-store.js';
 
 import { GOVERNANCE_METRICS, METRICS_NAMESPACE } from '../domain/metrics.js';
 

@@ -27,11 +27,9 @@ export async function rollbackSettleCore(rt: Runtime, input: z.infer<typeof inpu
     : input.results;
   const outcome = settleRollback(results, input.skipped);
   const rollback = await rt.changes.get(changeId);
-  const parent = await rt.changes.get(parentChangeId);
   for (const actionId of outcome.restored) {
-    const previous = parent?.actions?.[actionId];
     const observed = rollback?.actions?.[actionId]?.observed;
-    await rt.changes.recordAction(parentChangeId, actionId, { status: 'ROLLED_BACK', attempts: previous?.attempts ?? 1, ...(observed ? { observed } : {}) });
+    await rt.changes.recordActionResult(parentChangeId, actionId, { status: 'ROLLED_BACK', ...(observed ? { observed } : {}) });
   }
   const link = { rollbackChangeId: changeId, restored: outcome.restored, failed: outcome.failed.map((f) => ({ actionId: f.actionId, reasonCode: f.reasonCode })) };
   if (outcome.status === 'ROLLED_BACK') {

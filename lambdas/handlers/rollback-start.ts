@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectorAction, validatedParams } from '../connectors/registry.js';
+import { connectorAction } from '../connectors/registry.js';
 import type { JsonObject } from '../domain/plan-model.js';
 import { AppError, isAppError } from '../domain/reasons.js';
 import { classifyRollbackTarget } from '../domain/rollback.js';
@@ -31,7 +31,7 @@ export async function rollbackStartCore(rt: Runtime, changeId: string, planHash:
     const connector = connectorAction(action.kind);
     let live: JsonObject | null;
     try {
-      live = await connector.read(rt.connectors, validatedParams(connector, action.params));
+      live = await connector.read(rt.connectors, action.params);
     } catch (error) {
       if (!isAppError(error) || error.reasonCode !== 'TARGET_NOT_FOUND') throw error;
       live = null;

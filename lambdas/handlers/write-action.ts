@@ -14,9 +14,9 @@ const inputSchema = z.object({
 
 export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<{ written: true; attempt: number }> {
   const { changeId, planHash, actionId, mode } = input;
-  const { plan, action, connector, params, before } = await resolveAction(rt, planHash, actionId, mode);
-  const change = await rt.changes.get(changeId);
-  const previous = change?.actions?.[actionId];
+  const { plan, action, connector, params } = await resolveAction(rt, planHash, actionId, mode);
+  // The one reader of `attempts`: verify and rollback settle record outcomes without touching it.
+  const previous = (await rt.changes.get(changeId))?.actions?.[actionId];
   const attempt = (previous?.attempts ?? 0) + 1;
   // PLANNED with attempts recorded: the last attempt ended (a crash, a timeout) between starting and recording its result.
   const interrupted: JsonObject = previous?.status === 'PLANNED' && previous.attempts > 0 ? { interruptedAttempt: previous.attempts } : {};
@@ -24,7 +24,7 @@ export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>)
   await rt.changes.recordAction(changeId, actionId, { status: 'PLANNED', attempts: attempt });
   await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey, ...interrupted } });
   try {
-    await connector.write(rt.connectors, params, before);
+    await connector.write(rt.connectors, params);
   } catch (error) {
     const failure = isAppError(error) ? error : new AppError(connector.classify(error), `${connector.description} (${connector.label(params)}): ${String(error)}`, { cause: error });
     await rt.evidence.append({ ...common, type: 'WRITE_FAILED', reasonCode: failure.reasonCode, data: { attempt, message: failure.message } });

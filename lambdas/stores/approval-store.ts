@@ -14,6 +14,8 @@ export interface ApprovalDecisionRecord {
   readonly channel: ApprovalLinkFields['channel'];
   readonly comment: string;
   readonly decidedAt: string;
+  /** The AWS identity that posted the decision, as it says of itself (nhigov approve / the console send it). */
+  readonly callerIdentity?: string;
 }
 
 /**

@@ -1,35 +1,17 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ChangeStatus } from '../domain/status.js';
-import type { ActionStatus } from '../domain/status.js';
-import type { ReasonCode } from '../domain/reasons.js';
+import { toChangeRecord, type ActionRecord, type ChangeRecord } from './change-record.js';
 import { isConditionalCheckFailed } from './dynamo.js';
 
-export interface ActionRecord {
-  readonly status: ActionStatus;
-  readonly attempts: number;
-  readonly reasonCode?: ReasonCode;
-  readonly observed?: Record<string, unknown>;
-}
+export type { ActionRecord, ChangeRecord } from './change-record.js';
 
-/** The index of changes (a projection for listing; evidence is the record). */
-export interface ChangeRecord {
-  readonly changeId: string;
-  /** 'change' | 'rollback': the byKind index lists changes newest first. */
-  readonly kind: 'change' | 'rollback';
-  readonly status: ChangeStatus;
-  readonly trigger: string;
-  readonly eventId: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly executionArn?: string;
-  readonly planHash?: string;
-  readonly policyVersion?: string;
-  readonly actionCount?: number;
-  readonly reasonCodes?: ReasonCode[];
-  readonly actions?: Record<string, ActionRecord>;
-  readonly approval?: Record<string, unknown>;
-  readonly parentChangeId?: string;
-}
+/** An action's outcome after its write: everything but the attempts, which the write alone counts. */
+export type ActionResult = Omit<ActionRecord, 'attempts'>;
+
+type ByKindQuery = Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExpression' | 'ScanIndexForward' | 'Select'> & {
+  readonly names?: Record<string, string>;
+  readonly values?: Record<string, unknown>;
+};
 
 export class ChangeStore {
   constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
@@ -49,7 +31,7 @@ export class ChangeStore {
 
   async get(changeId: string): Promise<ChangeRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { changeId }, ConsistentRead: true }));
-    return out.Item as ChangeRecord | undefined;
+    return out.Item ? toChangeRecord(out.Item) : undefined;
   }
 
   async update(changeId: string, fields: Partial<Omit<ChangeRecord, 'changeId' | 'actions'>>): Promise<void> {
@@ -66,7 +48,7 @@ export class ChangeStore {
     );
   }
 
-  /** Records one action's outcome; attempts only grow. */
+  /** Records one action's whole record (its attempt count included): the write step owns it. */
   async recordAction(changeId: string, actionId: string, record: ActionRecord): Promise<void> {
     await this.db.send(
       new UpdateCommand({
@@ -80,11 +62,35 @@ export class ChangeStore {
     );
   }
 
+  /**
+   * Records an action's outcome without touching its attempt count (verify, rollback settle).
+   * An action with no record yet (never written through the workflow) gets one with 1 attempt.
+   */
+  async recordActionResult(changeId: string, actionId: string, result: ActionResult): Promise<void> {
+    const set = Object.entries(result).filter(([, v]) => v !== undefined);
+    const remove = (['reasonCode', 'observed'] as const).filter((field) => result[field] === undefined);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { changeId },
+          UpdateExpression: [`SET ${[...set.map(([k]) => `#a.#id.#${k} = :${k}`), 'updatedAt = :now'].join(', ')}`, remove.length > 0 ? `REMOVE ${remove.map((k) => `#a.#id.#${k}`).join(', ')}` : ''].join(' ').trim(),
+          ExpressionAttributeNames: { '#a': 'actions', '#id': actionId, ...Object.fromEntries([...set.map(([k]) => k), ...remove].map((k) => [`#${k}`, k])) },
+          ExpressionAttributeValues: { ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])), ':now': new Date().toISOString() },
+          ConditionExpression: 'attribute_exists(#a.#id)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      await this.recordAction(changeId, actionId, { ...result, attempts: 1 });
+    }
+  }
+
   /** Changes of `kind` created in [from, to] (ISO times), oldest first, every page. */
   async createdBetween(kind: ChangeRecord['kind'], from: string, to: string): Promise<ChangeRecord[]> {
     const records: ChangeRecord[] = [];
     for await (const page of this.byKind(kind, { KeyConditionExpression: '#k = :k AND createdAt BETWEEN :from AND :to', values: { ':from': from, ':to': to }, ScanIndexForward: true })) {
-      records.push(...((page.Items ?? []) as unknown as ChangeRecord[]));
+      records.push(...(page.Items ?? []).map(toChangeRecord));
     }
     return records;
   }
@@ -102,41 +108,34 @@ export class ChangeStore {
   async list(kind: ChangeRecord['kind'] = 'change', limit = 200): Promise<ChangeRecord[]> {
     const records: ChangeRecord[] = [];
     for await (const page of this.byKind(kind, { ScanIndexForward: false })) {
-      records.push(...((page.Items ?? []) as unknown as ChangeRecord[]));
+      records.push(...(page.Items ?? []).map(toChangeRecord));
       if (records.length >= limit) break;
     }
     return records.slice(0, limit);
   }
 
-  /** Every page of a query on the byKind index (kind, createdAt): the one way this store lists. */
-  private async *byKind(
-    kind: ChangeRecord['kind'],
-    query: {
-      KeyConditionExpression?: string;
-      FilterExpression?: string;
-      names?: Record<string, string>;
-      values?: Record<string, unknown>;
-      ScanIndexForward?: boolean;
-      Select?: 'COUNT';
-    },
-  ): AsyncGenerator<{ Items?: Record<string, unknown>[]; Count?: number }> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byKind',
-          KeyConditionExpression: query.KeyConditionExpression ?? '#k = :k',
-          ...(query.FilterExpression ? { FilterExpression: query.FilterExpression } : {}),
-          ExpressionAttributeNames: { '#k': 'kind', ...query.names },
-          ExpressionAttributeValues: { ':k': kind, ...query.values },
-          ...(query.ScanIndexForward === undefined ? {} : { ScanIndexForward: query.ScanIndexForward }),
-          ...(query.Select ? { Select: query.Select } : {}),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  /** Every change record of every kind, in no particular order (a strongly consistent scan, every page). */
+  async listAll(): Promise<ChangeRecord[]> {
+    const records: ChangeRecord[] = [];
+    for await (const page of paginateScan({ client: this.db }, { TableName: this.tableName, ConsistentRead: true })) {
+      records.push(...(page.Items ?? []).map(toChangeRecord));
+    }
+    return records;
+  }
+
+  /** Every page of a query on the byKind index (kind, createdAt): the one way this store lists by kind. */
+  private byKind(kind: ChangeRecord['kind'], query: ByKindQuery) {
+    const { names, values, ...rest } = query;
+    return paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        IndexName: 'byKind',
+        ...rest,
+        KeyConditionExpression: query.KeyConditionExpression ?? '#k = :k',
+        ExpressionAttributeNames: { '#k': 'kind', ...names },
+        ExpressionAttributeValues: { ':k': kind, ...values },
+      },
+    );
   }
 }

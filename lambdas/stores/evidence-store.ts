@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GENESIS_HASH, sealEvidence, type EvidenceDraft, type EvidenceEvent } from '../domain/evidence.js';
 import { AppError } from '../domain/reasons.js';
 import { isConditionalCheckFailed } from './dynamo.js';
@@ -200,29 +200,21 @@ export class EvidenceStore {
   /** Every chain in the table, each in seq order: what `evidence verify` without a change id reads. */
   async listAllChains(): Promise<Map<string, EvidenceEvent[]>> {
     const chains = new Map<string, EvidenceEvent[]>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
-      for (const item of out.Items ?? []) {
+    for await (const page of paginateScan({ client: this.db }, { TableName: this.tableName, ConsistentRead: true })) {
+      for (const item of page.Items ?? []) {
         const event = toEvent(item);
         const chain = chains.get(event.changeId) ?? [];
         chain.push(event);
         chains.set(event.changeId, chain);
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     for (const chain of chains.values()) chain.sort((a, b) => a.seq - b.seq);
     return chains;
   }
 
-  private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<EvidenceEvent[]> {
+  private async queryAll(input: QueryCommandInput): Promise<EvidenceEvent[]> {
     const events: EvidenceEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      events.push(...(out.Items ?? []).map(toEvent));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of paginateQuery({ client: this.db }, input)) events.push(...(page.Items ?? []).map(toEvent));
     return events;
   }
 }

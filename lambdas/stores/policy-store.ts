@@ -1,6 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { verifySignedPolicy, type SignedPolicy } from '../domain/policy-signature.js';
+import { formatIssues } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
+
+/** lagOf is pure: it lives in domain/policy-lag.ts (re-exported for callers of the store). */
+export { lagOf, type RuntimeLag } from '../domain/policy-lag.js';
 
 /** One stored policy version: the text exactly as signed, its signature, and who activated it. */
 export interface PolicyVersionRecord {
@@ -25,19 +30,6 @@ export interface RuntimeRecord {
   readonly refusedVersion?: string;
   /** The first refusal since the runtime last loaded a policy successfully. */
   readonly refusingSince?: string;
-}
-
-/** How far a runtime's version is behind the active one. */
-export interface RuntimeLag {
-  /** current: runs the active version; refusing: its latest load of the active version failed
-   *  verification; lagging: decided with a superseded version after it was replaced; idle: has
-   *  not loaded a policy since the activation (it adopts the active one on its next load). */
-  readonly state: 'current' | 'refusing' | 'lagging' | 'idle';
-  /** Activations since the runtime's version was last activated; null when that version is not in the history. */
-  readonly versionsBehind: number | null;
-  /** When the runtime's version stopped being the active one. */
-  readonly since: string | null;
-  readonly seconds: number | null;
 }
 
 const ACTIVE = { pk: 'ACTIVE', sk: 'ACTIVE' } as const;
@@ -80,9 +72,7 @@ export class PolicyStore {
 
   async active(): Promise<PolicyVersionRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: ACTIVE, ConsistentRead: true }));
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = out.Item;
-    return record as PolicyVersionRecord;
+    return out.Item ? toVersionRecord(out.Item) : undefined;
   }
 
   /** Loads the active policy and verifies it against the trusted key. Fails closed. */
@@ -116,21 +106,11 @@ export class PolicyStore {
   /** Every activation, newest first (a version activated twice appears twice). */
   async history(): Promise<PolicyVersionRecord[]> {
     const records: PolicyVersionRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': 'VERSION' },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(out.Items ?? []).map(({ pk: _pk, sk: _sk, ...record }) => record as PolicyVersionRecord));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.db },
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'VERSION' }, ScanIndexForward: false, ConsistentRead: true },
+    );
+    for await (const page of pages) records.push(...(page.Items ?? []).map(toVersionRecord));
     return records;
   }
 
@@ -158,51 +138,47 @@ export class PolicyStore {
   }
 
   async runtimes(): Promise<RuntimeRecord[]> {
-    const out = await this.db.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'RUNTIME' }, ConsistentRead: true }),
-    );
-    return (out.Items ?? []).map(toRuntimeRecord);
+    const records: RuntimeRecord[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'RUNTIME' }, ConsistentRead: true });
+    for await (const page of pages) records.push(...(page.Items ?? []).map(toRuntimeRecord));
+    return records;
   }
 }
 
+const versionRecordSchema: z.ZodType<PolicyVersionRecord> = z.object({
+  version: z.string(),
+  policyText: z.string(),
+  signatureText: z.string(),
+  activatedBy: z.string(),
+  activatedAt: z.string(),
+  supersedes: z.string().nullable().optional(),
+});
+
+/** A VERSION (or ACTIVE) item; the key attributes are dropped. A malformed one is a refused policy. */
+function toVersionRecord(item: Record<string, unknown>): PolicyVersionRecord {
+  const parsed = versionRecordSchema.safeParse(item);
+  if (!parsed.success) throw new AppError('POLICY_INVALID', `stored policy record ${String(item.sk)} is malformed: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+const runtimeItemSchema = z.object({
+  runtime: z.string().optional(),
+  version: z.string().optional(),
+  seenAt: z.string().optional(),
+  refusedAt: z.string().optional(),
+  refusal: z.string().optional(),
+  refusedVersion: z.string().optional(),
+  refusingSince: z.string().optional(),
+});
+
 function toRuntimeRecord(item: Record<string, unknown>): RuntimeRecord {
-  const { runtime, version, seenAt, refusedAt, refusal, refusedVersion, refusingSince } = item as Record<string, string | undefined>;
+  const parsed = runtimeItemSchema.safeParse(item);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `runtime record ${String(item.sk)} is malformed: ${formatIssues(parsed.error)}`);
+  const { runtime, version, seenAt, refusedAt, refusal, refusedVersion, refusingSince } = parsed.data;
   return {
     runtime: runtime ?? '',
     version: version ?? 'none',
     seenAt: seenAt ?? '',
     ...(refusedAt ? { refusedAt, refusal: refusal ?? '', refusedVersion: refusedVersion ?? 'none', refusingSince: refusingSince ?? refusedAt } : {}),
   };
-}
-
-/**
- * How far `runtime` is behind the active version, from the activation history (newest first).
- * Pure: `policy status` and the PolicyVersionLag metric both use it.
- */
-export function lagOf(
-  runtime: Pick<RuntimeRecord, 'version' | 'seenAt' | 'refusedAt' | 'refusingSince'>,
-  activeVersion: string | null,
-  history: readonly Pick<PolicyVersionRecord, 'version' | 'activatedAt'>[],
-  now: Date,
-): RuntimeLag {
-  const refusing = runtime.refusedAt !== undefined && (runtime.seenAt === '' || runtime.refusedAt >= runtime.seenAt);
-  if (runtime.version === activeVersion && !refusing) return { state: 'current', versionsBehind: 0, since: null, seconds: null };
-  const index = history.findIndex((h) => h.version === runtime.version);
-  let versionsBehind: number | null;
-  let since: string | null;
-  if (runtime.version === activeVersion) {
-    // The ACTIVE pointer still names the version it ran, but it can no longer verify it.
-    versionsBehind = 0;
-    since = runtime.refusingSince ?? runtime.refusedAt ?? null;
-  } else if (index < 0) {
-    // A version the history does not know: behind by an unknown count, at least since the current activation.
-    versionsBehind = null;
-    since = history[0]?.activatedAt ?? null;
-  } else {
-    versionsBehind = index;
-    since = history[index - 1]?.activatedAt ?? null;
-  }
-  const seconds = since ? Math.max(0, Math.round((now.getTime() - Date.parse(since)) / 1000)) : null;
-  const state = refusing ? 'refusing' : since !== null && runtime.seenAt > since ? 'lagging' : 'idle';
-  return { state, versionsBehind, since, seconds };
 }

@@ -17,7 +17,7 @@ export interface ActiveFault extends FaultRule {
   hits: number;
 }
 
-/** The fault rules of CONTRACT.md: each hits `times` matching calls, then expires. */
+/** The fault rules (docs/cli.md, `nhigov fault`): each hits `times` matching calls, then expires. */
 export class FaultBook {
   private rules: ActiveFault[] = [];
   private readonly hitsByMode = new Map<string, number>();
@@ -38,7 +38,7 @@ export class FaultBook {
 
   /**
    * Takes the first live rule matching the call, counting the hit. `swallow`, `lag` and `crash`
-   * are about writes (CONTRACT.md: the write never lands, or lands late; ours: the write lands and
+   * are about writes (the documented modes: the write never lands, or lands late; ours: the write lands and
    * its caller dies), so they never match a read; `crash` matches only calls a hosted handler made.
    */
   take(call: AwsCall, madeByHandler: boolean): ActiveFault | null {

@@ -1,4 +1,4 @@
-/** The dashboard shows what DESIGN.md promises to watch; the alarms page through one SNS topic. */
+/** The dashboard shows what docs/architecture.md promises to watch; the alarms page through one SNS topic. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { GOVERNANCE_METRICS } from '../../infra/lib/metrics.js';

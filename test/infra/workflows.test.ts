@@ -1,6 +1,6 @@
 /**
  * The state machines are the ASL files with their placeholders resolved to the stack's
- * functions; the event route and the schedules reach `ingest` the way DESIGN.md describes.
+ * functions; the event route and the schedules reach `ingest` the way docs/architecture.md describes.
  */
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -12,7 +12,7 @@ import { buildStack, functionLogicalId, resourcesOfType } from './support/stack.
 
 const { template, json } = buildStack();
 
-/** One sample event per event type of CONTRACT.md, and events no rule may take. */
+/** One sample event per event type of docs/events.md, and events no rule may take. */
 const SAMPLES = {
   'Employee Terminated': { source: 'hr.system', 'detail-type': 'Employee Terminated', detail: { employeeId: 'E1001', email: 'alice@example.com', managerEmail: 'bob@example.com' } },
   'Owner Changed': { source: 'hr.system', 'detail-type': 'Owner Changed', detail: { nhi: 'svc-billing', fromEmail: 'alice@example.com', toEmail: 'bob@example.com' } },

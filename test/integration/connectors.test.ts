@@ -29,7 +29,7 @@ import { SESSION_DENY_POLICY_NAME, sessionDenyDocument } from '../../lambdas/con
 import { rotateAccessKeySecret } from '../../lambdas/connectors/secrets/rotate-access-key-secret.js';
 import { waitUntil } from '../../lambdas/connectors/waiters.js';
 import { contentHash } from '../../lambdas/domain/canonical.js';
-import type { JsonObject } from '../../lambdas/domain/plan-model.js';
+import type { ActionInvocation, JsonObject } from '../../lambdas/domain/plan-model.js';
 import { AppError, isAppError, REASON_CODES, TRANSIENT_CODES, type ReasonCode } from '../../lambdas/domain/reasons.js';
 import { CONNECTOR_EXAMPLES } from '../fixtures/connector-examples.js';
 import { createGovernedRole, createGovernedUser, createKeySecret, ownerEmail, unique } from '../support/estate.js';
@@ -298,7 +298,7 @@ function keySecretCase(kind: string, rotated: boolean, apis: readonly WriteApi[]
       const secretId = await createKeySecret(direct, { owner: ownerEmail(), userName: user.userName, key });
       const replacedVersionId = (await secretCurrentVersion(secretId)) ?? '';
       const params: JsonObject = { secretId, userName: user.userName, replacedAccessKeyId: key.AccessKeyId, replacedVersionId, rotationVersionId: randomUUID() };
-      if (rotated) await rotateAccessKeySecret.write(directCtx, rotateAccessKeySecret.schema.parse(params), {});
+      if (rotated) await rotateAccessKeySecret.write(directCtx, rotateAccessKeySecret.schema.parse(params));
       return {
         params,
         async observe() {
@@ -399,6 +399,19 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
+/** Runs a reversible kind's inverse on the written target: it reads the written state and restores `before`. */
+async function expectInverseRestores(inverse: ActionInvocation | null, state: { written: JsonObject; before: JsonObject; target: Target }): Promise<void> {
+  expect(inverse, 'a reversible kind has an inverse').not.toBeNull();
+  if (!inverse) return;
+  const undo = actionOf(inverse.kind);
+  const undoParams = validatedParams(undo, inverse.params);
+  const undoBefore = await undo.read(gateway, undoParams);
+  expect(undoBefore, 'the inverse reads the written state').toEqual(state.written);
+  await undo.write(gateway, undoParams);
+  expect(await verifyConverged(undo, undoParams, undo.desiredState(undoParams, undoBefore)), 'inverse verified').toBe(true);
+  expect(await state.target.observe(), 'read back after the inverse').toEqual(state.before);
+}
+
 const CASES: readonly Case[] = buildCases();
 /** The fault cases take one target per kind (its first case). */
 const FIRST_OF_EACH_KIND: readonly Case[] = [...new Map(CASES.map((c) => [c.kind, c] as const)).values()];
@@ -435,34 +448,26 @@ describe('connectors against the local stack', () => {
   // No fault rule is active while these run (the fault describe below runs after), so they may run side by side.
   describe.concurrent('read → write → verify, read back from moto; rewrite changes nothing; inverse restores `before`', () => {
     for (const c of CASES) {
-      it(`${c.kind} (${c.name})`, async () => {
+      // An irreversible kind has no inverse to run: its case checks that, and says so in its name.
+      const irreversible = actionOf(c.kind).irreversible;
+      it(`${c.kind} (${c.name})${irreversible ? ': irreversible, no inverse' : ''}`, async () => {
         const action = actionOf(c.kind);
         const target = await c.setup();
         const { params, before, after } = await readBefore(action, target);
         expect(after, 'the case must change something').not.toEqual(before);
 
-        await action.write(gateway, params, before);
+        await action.write(gateway, params);
         expect(await verifyConverged(action, params, after), 'verify converged').toBe(true);
         const written = await target.observe();
         expect(written, 'read back from moto').toEqual(after);
 
-        await action.write(gateway, params, before);
+        await action.write(gateway, params);
         expect(await target.observe(), 'after a second write').toEqual(written);
         expect((await action.verify(gateway, params, after)).converged, 'still verified after a second write').toBe(true);
 
         const inverse = action.inverse(params, before);
-        if (action.irreversible) {
-          expect(inverse).toBeNull();
-          return;
-        }
-        expect(inverse, 'a reversible kind has an inverse').not.toBeNull();
-        const undo = actionOf(inverse!.kind);
-        const undoParams = validatedParams(undo, inverse!.params);
-        const undoBefore = await undo.read(gateway, undoParams);
-        expect(undoBefore, 'the inverse reads the written state').toEqual(written);
-        await undo.write(gateway, undoParams, undoBefore);
-        expect(await verifyConverged(undo, undoParams, undo.desiredState(undoParams, undoBefore)), 'inverse verified').toBe(true);
-        expect(await target.observe(), 'read back after the inverse').toEqual(before);
+        if (irreversible) expect(inverse, 'an irreversible kind has no inverse').toBeNull();
+        else await expectInverseRestores(inverse, { written, before, target });
       });
     }
   });
@@ -478,7 +483,7 @@ describe('connectors against the local stack', () => {
         const { params, before, after } = await readBefore(action, target);
         const hitsBefore = await faultHits('swallow');
         for (const api of c.writeApis(params)) await stack.fault({ ...api, mode: 'swallow', times: 10 });
-        await action.write(gateway, params, before);
+        await action.write(gateway, params);
         expect(await faultHits('swallow'), 'the swallow rule was hit').toBeGreaterThan(hitsBefore);
         await stack.clearFaults();
         const result = await action.verify(gateway, params, after);
@@ -497,7 +502,7 @@ describe('connectors against the local stack', () => {
           const [api] = c.writeApis(params);
           const hitsBefore = await faultHits(mode);
           await stack.fault({ ...api!, mode, times: 1 });
-          const error = await rejection(action.write(gateway, params, before));
+          const error = await rejection(action.write(gateway, params));
           expect(await faultHits(mode), 'the fault rule was hit').toBe(hitsBefore + 1);
           expect(error.reasonCode, error.message).toBe(reason);
           expect(action.classify(error)).toBe(reason);

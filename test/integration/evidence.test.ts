@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { localSettings } from '../../local/settings.js';
-import { readStackOutputs } from '../../local/stack.js';
 import { putEvent } from '../../cli/commands/event.js';
 import { waitForChange, type ShowDocument } from '../../cli/lib/changes.js';
-import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
+import type { StackContext } from '../../cli/lib/context.js';
 import { evidenceQuery, type EvidenceReport } from '../../cli/lib/evidence-report.js';
 import type { VerifyDocument } from '../../cli/lib/evidence-verify.js';
 import { sealEvidence, verifyChain, type EvidenceDraft, type EvidenceEvent } from '../../lambdas/domain/evidence.js';
@@ -26,7 +24,7 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
 
   beforeAll(async () => {
     stack = await startTestStack();
-    ctx = contextFromOutputs(readStackOutputs(localSettings(stack.env)) ?? (undefined as never));
+    ctx = await stack.context();
     direct = createDocumentClient(stack.direct.dynamodb);
     table = stack.outputs.tables.evidence ?? '';
     changes = await Promise.all(

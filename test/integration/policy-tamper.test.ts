@@ -3,9 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PROJECT_ROOT } from '../../local/build.js';
-import { localSettings } from '../../local/settings.js';
-import { readStackOutputs } from '../../local/stack.js';
-import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
+import type { StackContext } from '../../cli/lib/context.js';
 import type { PolicyStatusDocument } from '../../cli/lib/policy-status.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
@@ -26,7 +24,7 @@ describe('fail closed: a tampered ACTIVE policy', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    ctx = contextFromOutputs(readStackOutputs(localSettings(stack.env)) ?? (undefined as never));
+    ctx = await stack.context();
   });
   afterAll(() => stack?.stop());
 

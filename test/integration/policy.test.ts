@@ -3,9 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PROJECT_ROOT } from '../../local/build.js';
-import { localSettings } from '../../local/settings.js';
-import { readStackOutputs } from '../../local/stack.js';
-import { contextFromOutputs, type StackContext } from '../../cli/lib/context.js';
+import type { StackContext } from '../../cli/lib/context.js';
 import { signPolicyFile } from '../../cli/lib/policy-files.js';
 import { activatePolicy, policyStatus, type PolicyStatusDocument } from '../../cli/lib/policy-status.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
@@ -27,7 +25,7 @@ describe('governance policy: sign, verify, activate, status, exemptions', () => 
 
   beforeAll(async () => {
     stack = await startTestStack();
-    ctx = contextFromOutputs(readStackOutputs(localSettings(stack.env)) ?? (undefined as never));
+    ctx = await stack.context();
     key = path.join(stack.stateDir, 'policy.key');
     trustedPem = readFileSync(path.join(stack.stateDir, 'policy.pub'), 'utf8');
   });

@@ -141,7 +141,7 @@ describe('secret scan: no secret value, access key secret, task token or link ke
     const keysAfter = await keyStatuses(stack.direct, u4.userName);
     const held = JSON.parse((await stack.direct.secrets.send(new GetSecretValueCommand({ SecretId: s3 }))).SecretString ?? '{}') as { AccessKeyId?: string };
     console.log(`[secret-scan] unverifiable rotation ended ${failed.status} ${failed.reasonCodes.join(',')}; keys ${JSON.stringify(keysAfter)} (before: ${u4.keyIds[0]} Active); secret holds ${held.AccessKeyId}`);
-    // CONTRACT.md: "a rotation is all-or-nothing and is rolled back to the previous key and secret version, ending ROLLED_BACK".
+    // docs/policy.md: "a rotation is all-or-nothing and is rolled back to the previous key and secret version, ending ROLLED_BACK".
     expect(held.AccessKeyId).toBe(u4.keyIds[0]);
     // No key the rotation made may be left active with its secret held nowhere.
     expect(keysAfter).toEqual({ [u4.keyIds[0]!]: 'Active' });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { awsClients, type AwsClients } from '../../local/aws-clients.js';
 import { PROJECT_ROOT } from '../../local/build.js';
+import { stackContext, type StackContext } from '../../cli/lib/context.js';
 
 const BIN = path.join(PROJECT_ROOT, 'cli', 'bin', 'nhigov.mjs');
 
@@ -22,6 +23,8 @@ export interface TestStack {
   cli(args: readonly string[], input?: string): CliResult;
   /** Runs `nhigov ARGS --json` and parses its one document; throws on a non-zero exit. */
   json<T = unknown>(args: readonly string[], input?: string): T;
+  /** The CLI's context for this stack (found as the CLI finds it: the connection file, then the stack's Outputs). */
+  context(): Promise<StackContext>;
   fault(rule: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
   stop(): void;
@@ -30,6 +33,7 @@ export interface TestStack {
 export interface LocalUpDocument {
   endpoint: string;
   consoleUrl: string;
+  stackName: string;
   stateMachines: Record<string, string>;
   tables: Record<string, string>;
   queues: Record<string, string>;
@@ -60,8 +64,8 @@ export async function freePortPair(): Promise<number> {
   throw new Error('no free port pair found below 32768');
 }
 
-export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: string): CliResult {
-  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8', timeout: 240_000, cwd: PROJECT_ROOT });
+export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: string, cwd: string = PROJECT_ROOT): CliResult {
+  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8', timeout: 240_000, cwd });
   return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -112,6 +116,7 @@ async function startTestStackOnce(options: { seed?: boolean }): Promise<TestStac
       if (result.code !== 0) throw new Error(`nhigov ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
       return JSON.parse(result.stdout) as T;
     },
+    context: () => stackContext(env),
     async fault(rule) {
       const reply = await fetch(`${endpoint}/_nhigov/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
       if (!reply.ok) throw new Error(`fault refused: ${await reply.text()}`);

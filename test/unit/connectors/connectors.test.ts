@@ -29,9 +29,9 @@ async function reasonOf(promise: Promise<unknown>): Promise<ReasonCode | 'resolv
 
 /** One retry on a transient failure, as the workflow's Retry does. */
 async function writeWithRetry(action: ConnectorAction, ctx: ConnectorContext, params: JsonObject, before: JsonObject): Promise<void> {
-  await action.write(ctx, params, before).catch(async (error: unknown) => {
+  await action.write(ctx, params).catch(async (error: unknown) => {
     if (!isAppError(error) || error.reasonCode !== 'TARGET_UNAVAILABLE') throw error;
-    await action.write(ctx, params, before);
+    await action.write(ctx, params);
   });
 }
 
@@ -51,7 +51,7 @@ describe.each(cases)('%s', (_name, action, example) => {
     expect(verdict.converged, JSON.stringify(verdict.observed)).toBe(true);
     expect(await action.read(ctx, params)).toEqual(after);
     const calls = estate.fake.calls.length;
-    await action.write(ctx, params, before);
+    await action.write(ctx, params);
     expect(await action.read(ctx, params)).toEqual(after);
     expect((await action.verify(ctx, params, after)).converged).toBe(true);
     expect(estate.fake.calls.length).toBeGreaterThan(calls);
@@ -70,7 +70,7 @@ describe.each(cases)('%s', (_name, action, example) => {
     if (!inverse) throw new Error('a reversible kind without inverse');
     const undo = connectorAction(inverse.kind);
     const undoParams = validatedParams(undo, inverse.params);
-    await undo.write(ctx, undoParams, after);
+    await undo.write(ctx, undoParams);
     const verdict = await undo.verify(ctx, undoParams, before);
     expect(verdict.converged, JSON.stringify(verdict.observed)).toBe(true);
     expect(contentHash(await action.read(ctx, params))).toBe(contentHash(before));
@@ -85,7 +85,7 @@ describe.each(cases)('%s', (_name, action, example) => {
     const after = action.desiredState(params, before);
     if (canonicalJson(before) === canonicalJson(after)) return;
     for (const permission of action.permissions.filter(isWrite)) estate.fake.swallowNext(permission, 10);
-    await action.write(ctx, params, before);
+    await action.write(ctx, params);
     expect((await action.verify(ctx, params, after)).converged).toBe(false);
   });
 
@@ -99,7 +99,7 @@ describe.each(cases)('%s', (_name, action, example) => {
     const params = validatedParams(action, example.params(estate));
     const before = await action.read(ctx, params);
     for (const permission of action.permissions) estate.fake.failNext(permission, awsError(name, status));
-    expect(await reasonOf(action.write(ctx, params, before))).toBe(code);
+    expect(await reasonOf(action.write(ctx, params))).toBe(code);
     for (const permission of action.permissions) estate.fake.failNext(permission, awsError(name, status));
     expect(await reasonOf(action.read(ctx, params))).toBe(code);
   });

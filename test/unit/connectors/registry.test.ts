@@ -111,9 +111,9 @@ describe('connector registry', () => {
         const ctx = estate.fake.context();
         const params = validatedParams(action, example.params(estate));
         const before = await action.read(ctx, params);
-        await action.write(ctx, params, before).catch(async (error: unknown) => {
+        await action.write(ctx, params).catch(async (error: unknown) => {
           if (!isAppError(error) || error.reasonCode !== 'TARGET_UNAVAILABLE') throw error;
-          await action.write(ctx, params, before);
+          await action.write(ctx, params);
         });
         await action.verify(ctx, params, action.desiredState(params, before));
         for (const call of estate.fake.calls) called.add(call);

@@ -33,7 +33,7 @@ describe('secrets.rotateAccessKeySecret', () => {
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
     expect(before).toEqual({ currentVersionId: estate.versionId, replacedKeyStatus: 'Active' });
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     const value = currentValue(estate);
     expect(value.AccessKeyId).not.toBe(estate.keyId);
     expect(value.region).toBe('us-east-1');
@@ -52,11 +52,11 @@ describe('secrets.rotateAccessKeySecret', () => {
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
     estate.fake.failNext('secretsmanager:PutSecretValue', crash());
-    expect((await rejection(rotateAccessKeySecret.write(ctx, params, before))).code).toBe('TARGET_UNAVAILABLE');
+    expect((await rejection(rotateAccessKeySecret.write(ctx, params))).code).toBe('TARGET_UNAVAILABLE');
     expect(keysOf(estate)).toHaveLength(2);
     expect(estate.fake.secrets.get('app/key')?.tags.get(ROTATION_MARKER_TAG)).toBe(ROTATION_VERSION);
     const orphan = keysOf(estate)[1]?.id;
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect(keysOf(estate)).toHaveLength(2);
     expect(keysOf(estate).map((k) => k.id)).not.toContain(orphan);
     expect(currentValue(estate).AccessKeyId).toBe(keysOf(estate)[1]?.id);
@@ -68,9 +68,9 @@ describe('secrets.rotateAccessKeySecret', () => {
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
     estate.fake.failNext('secretsmanager:UpdateSecretVersionStage', crash());
-    await rejection(rotateAccessKeySecret.write(ctx, params, before));
+    await rejection(rotateAccessKeySecret.write(ctx, params));
     estate.fake.calls.length = 0;
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect(estate.fake.calls).not.toContain('iam:CreateAccessKey');
     expect(estate.fake.calls).not.toContain('secretsmanager:PutSecretValue');
     expect((await rotateAccessKeySecret.verify(ctx, params, rotateAccessKeySecret.desiredState(params, before))).converged).toBe(true);
@@ -80,10 +80,10 @@ describe('secrets.rotateAccessKeySecret', () => {
     const { estate, params } = setUp();
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     const keys = keysOf(estate);
     estate.fake.calls.length = 0;
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect(keysOf(estate)).toEqual(keys);
     expect(estate.fake.calls.filter((c) => /Create|Put|Tag|Delete/.test(c))).toEqual([]);
   });
@@ -92,7 +92,7 @@ describe('secrets.rotateAccessKeySecret', () => {
     const { estate, params } = setUp();
     estate.fake.addKey('svc', 'Inactive');
     const ctx = estate.fake.context();
-    const failure = await rejection(rotateAccessKeySecret.write(ctx, params, await rotateAccessKeySecret.read(ctx, params)));
+    const failure = await rejection(rotateAccessKeySecret.write(ctx, params));
     expect(failure.code).toBe('PLAN_STALE');
     expect(failure.message).toMatch(/IAM allows 2 keys per user/);
     expect(estate.fake.calls).not.toContain('iam:CreateAccessKey');
@@ -102,14 +102,14 @@ describe('secrets.rotateAccessKeySecret', () => {
     const { estate, params } = setUp();
     estate.fake.failNext('iam:CreateAccessKey', awsError('LimitExceededException', 409));
     const ctx = estate.fake.context();
-    expect((await rejection(rotateAccessKeySecret.write(ctx, params, {}))).code).toBe('PLAN_STALE');
+    expect((await rejection(rotateAccessKeySecret.write(ctx, params))).code).toBe('PLAN_STALE');
   });
 
   it('stops with PLAN_STALE when AWSCURRENT moved to a version the plan does not know', async () => {
     const { estate, params } = setUp();
     const ctx = estate.fake.context();
     const stale = { ...params, replacedVersionId: 'bbbbbbbb-1111-4222-8333-444455556666' };
-    const failure = await rejection(rotateAccessKeySecret.write(ctx, stale, {}));
+    const failure = await rejection(rotateAccessKeySecret.write(ctx, stale));
     expect(failure).toMatchObject({ code: 'PLAN_STALE' });
     expect(estate.fake.calls).not.toContain('iam:CreateAccessKey');
   });
@@ -120,9 +120,9 @@ describe('secrets.rotateAccessKeySecret', () => {
     const before = await rotateAccessKeySecret.read(ctx, params);
     const after = rotateAccessKeySecret.desiredState(params, before);
     estate.fake.swallowNext('iam:CreateAccessKey');
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect((await rotateAccessKeySecret.verify(ctx, params, after)).converged).toBe(false);
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect((await rotateAccessKeySecret.verify(ctx, params, after)).converged).toBe(true);
   });
 
@@ -130,12 +130,12 @@ describe('secrets.rotateAccessKeySecret', () => {
     const { estate, params } = setUp();
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     const verdict = await rotateAccessKeySecret.verify(ctx, params, rotateAccessKeySecret.desiredState(params, before));
     expect(JSON.stringify(verdict)).not.toMatch(/secret-\d|SecretAccessKey/);
     estate.fake.addSecret('broken', 'hunter2-not-json', {}, 'cccccccc-1111-4222-8333-444455556666');
     const broken = { ...params, secretId: 'broken', replacedVersionId: 'cccccccc-1111-4222-8333-444455556666' };
-    const failure = await rejection(rotateAccessKeySecret.write(ctx, broken, {}));
+    const failure = await rejection(rotateAccessKeySecret.write(ctx, broken));
     expect(failure.code).toBe('INPUT_INVALID');
     expect(failure.message).not.toContain('hunter2');
   });
@@ -146,9 +146,9 @@ describe('secrets.restoreAccessKeySecret', () => {
     const { estate, params } = setUp();
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     const rotated = currentValue(estate).AccessKeyId;
-    await restoreAccessKeySecret.write(ctx, params, rotateAccessKeySecret.desiredState(params, before));
+    await restoreAccessKeySecret.write(ctx, params);
     expect(currentValue(estate).AccessKeyId).toBe(estate.keyId);
     expect(keysOf(estate)).toEqual([
       { id: estate.keyId, status: 'Active' },
@@ -157,7 +157,7 @@ describe('secrets.restoreAccessKeySecret', () => {
     const verdict = await restoreAccessKeySecret.verify(ctx, params, before);
     expect(verdict.converged).toBe(true);
     expect(await restoreAccessKeySecret.read(ctx, params)).toEqual(before);
-    await rotateAccessKeySecret.write(ctx, params, before);
+    await rotateAccessKeySecret.write(ctx, params);
     expect(currentValue(estate).AccessKeyId).toBe(rotated);
     expect(keysOf(estate)).toEqual([
       { id: estate.keyId, status: 'Inactive' },
@@ -170,8 +170,8 @@ describe('secrets.restoreAccessKeySecret', () => {
     const ctx = estate.fake.context();
     const before = await rotateAccessKeySecret.read(ctx, params);
     estate.fake.failNext('secretsmanager:PutSecretValue', crash());
-    await rejection(rotateAccessKeySecret.write(ctx, params, before));
-    await restoreAccessKeySecret.write(ctx, params, {});
+    await rejection(rotateAccessKeySecret.write(ctx, params));
+    await restoreAccessKeySecret.write(ctx, params);
     expect(keysOf(estate)).toEqual([{ id: estate.keyId, status: 'Active' }]);
     expect(estate.fake.secrets.get('app/key')?.tags.has(ROTATION_MARKER_TAG)).toBe(false);
     expect((await restoreAccessKeySecret.verify(ctx, params, before)).converged).toBe(true);

@@ -12,12 +12,14 @@ import {
   rollbackStateOf,
   sourceOf,
   stagedKeyOf,
+  stagedKeysOf,
   verifiedTimes,
   type StagedKey,
 } from '../../../lambdas/domain/finalize.js';
 import { buildActions } from '../../../lambdas/domain/plan-builder.js';
 import { rollbackChangeId } from '../../../lambdas/domain/rollback.js';
-import { snapshotOf } from '../../fixtures/estate-builder.js';
+import { snapshotOf, user } from '../../fixtures/estate-builder.js';
+import { events as triggers, planFor } from '../../fixtures/planning.js';
 import { DEFAULT_POLICY, DEFAULT_POLICY_VERSION } from '../../fixtures/policies.js';
 
 const AS_OF = new Date('2026-08-01T00:00:00.000Z');
@@ -177,5 +179,32 @@ describe('planFinalize', () => {
     expect(plan.findings).toEqual([{ nhi: 'svc-pay', reasonCode: 'PLAN_STALE', message: expect.stringContaining('Active again') }]);
     expect(plan.trigger.detail.skipped).toEqual([{ accessKeyId: 'AKIAX00000000001', changeId: 'chg-c', reason: 'reactivated', message: expect.any(String) }]);
     expect(plan.trigger.detail).toMatchObject({ asOf: WINDOW.asOf, cutoff: WINDOW.cutoff, graceDays: 30 });
+  });
+});
+
+describe('stagedKeysOf (a change\'s records, as finalize judges its deactivations)', () => {
+  const plan = planFor(triggers.terminated('alice@example.com'), snapshotOf({ users: [user('svc-pay', { owner: 'alice@example.com', keys: [{ accessKeyId: 'AKIAPAY000000001' }, { accessKeyId: 'AKIAPAY000000002' }] })] }), { changeId: 'chg-a' });
+  const deactivations = plan.actions.filter((a) => stagedKeyOf(a) !== null);
+
+  it('one staged key per deactivation, with its outcome, verification time, finalize mark and rollback state', () => {
+    expect(deactivations.length).toBe(2);
+    const [first, second] = deactivations;
+    const keys = stagedKeysOf(
+      { changeId: 'chg-a', kind: 'change', status: 'VERIFIED', actions: { [first!.actionId]: { status: 'VERIFIED' }, [second!.actionId]: { status: 'FAILED' } } },
+      plan,
+      [
+        { type: 'VERIFIED', actionId: first!.actionId, at: LONG_AGO },
+        { type: 'FINALIZED', actionId: second!.actionId, at: RECENTLY },
+      ],
+      [{ changeId: rollbackChangeId('chg-a', 1), kind: 'rollback', status: 'AWAITING_APPROVAL' }],
+    );
+    expect(keys).toEqual([
+      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: first!.actionId, actionStatus: 'VERIFIED', userName: 'svc-pay', accessKeyId: stagedKeyOf(first!)?.accessKeyId, nhi: 'svc-pay', verifiedAt: LONG_AGO, rollback: 'in-flight', finalized: false, action: { finding: first!.finding, risk: first!.risk }, policyVersion: plan.policyVersion },
+      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: second!.actionId, actionStatus: 'FAILED', userName: 'svc-pay', accessKeyId: stagedKeyOf(second!)?.accessKeyId, nhi: 'svc-pay', verifiedAt: null, rollback: 'in-flight', finalized: true, action: { finding: second!.finding, risk: second!.risk }, policyVersion: plan.policyVersion },
+    ]);
+  });
+
+  it('nothing for a plan without deactivations', () => {
+    expect(stagedKeysOf({ changeId: 'chg-b', kind: 'change', status: 'VERIFIED' }, { ...plan, actions: plan.actions.filter((a) => stagedKeyOf(a) === null) }, [], [])).toEqual([]);
   });
 });

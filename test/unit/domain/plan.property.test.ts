@@ -42,6 +42,23 @@ function refsOf(event: GovernanceEvent): string[] {
   }
 }
 
+/**
+ * Plans versus refusals over one property's runs: fc.pre skips a refused input, and the property
+ * must still have judged mostly real plans (a generator drifting towards refusals would hollow it).
+ */
+const MIN_ACCEPTED_SHARE = 0.8;
+function acceptedPlan(snapshot: Snapshot, event: GovernanceEvent, policy: GovernancePolicy, tally: { accepted: number; refused: number }): Plan {
+  const outcome = attempt(snapshot, event, policy);
+  if ('refused' in outcome) tally.refused += 1;
+  fc.pre('plan' in outcome);
+  tally.accepted += 1;
+  return outcome.plan;
+}
+function expectMostlyAccepted(tally: { accepted: number; refused: number }): void {
+  expect(tally.accepted, 'runs that judged a plan').toBe(RUNS.numRuns);
+  expect(tally.accepted / (tally.accepted + tally.refused), `accepted share (${tally.accepted} plans, ${tally.refused} refusals)`).toBeGreaterThanOrEqual(MIN_ACCEPTED_SHARE);
+}
+
 const shuffled = <T>(values: readonly T[], seed: number): T[] =>
   values
     .map((value, i) => ({ value, key: (Math.sin(seed + i) * 10_000) % 1 }))
@@ -80,25 +97,25 @@ describe('planChange (properties)', () => {
   });
 
   it('re-planning after the plan\'s `after` states are applied yields no actions (and no user ends over IAM\'s key quota)', LONG, () => {
+    const tally = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(inputArb, ({ snapshot, event, policy }) => {
-        const outcome = attempt(snapshot, event, policy);
-        if ('refused' in outcome) return;
-        const applied = applyPlan(snapshot, outcome.plan, NOW);
+        const plan = acceptedPlan(snapshot, event, policy, tally);
+        const applied = applyPlan(snapshot, plan, NOW);
         for (const user of applied.users) expect(user.accessKeys.length, `${user.name} within IAM's 2 keys`).toBeLessThanOrEqual(2);
         const replanned = planFor(event, applied, { policy, now: NOW });
         expect(replanned.actions.map((a) => `${a.kind} ${a.target.id}`)).toEqual([]);
       }),
       RUNS,
     );
+    expectMostlyAccepted(tally);
   });
 
   it('targets only governed NHIs, each named unambiguously, with params its connector accepts', LONG, () => {
+    const tally = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(inputArb, ({ snapshot, event, policy }) => {
-        const outcome = attempt(snapshot, event, policy);
-        if ('refused' in outcome) return;
-        for (const action of outcome.plan.actions) {
+        for (const action of acceptedPlan(snapshot, event, policy, tally).actions) {
           const { match, ambiguous } = findNhi(snapshot, action.target.nhi);
           expect(ambiguous, action.target.nhi).toBe(false);
           expect(match && isGoverned(match), `${action.target.nhi} is governed`).toBe(true);
@@ -109,14 +126,14 @@ describe('planChange (properties)', () => {
       }),
       RUNS,
     );
+    expectMostlyAccepted(tally);
   });
 
   it('makes exact, ordered actions: fingerprint of `before`, `after` as the kind models it, ownership first', LONG, () => {
+    const tally = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(inputArb, ({ snapshot, event, policy }) => {
-        const outcome = attempt(snapshot, event, policy);
-        if ('refused' in outcome) return;
-        const { actions } = outcome.plan;
+        const { actions } = acceptedPlan(snapshot, event, policy, tally);
         expect(actions.map((a) => a.actionId)).toEqual(actions.map((_, i) => `a${i + 1}`));
         expect(new Set(actions.map((a) => a.idempotencyKey)).size).toBe(actions.length);
         const phases = actions.map((a) => a.phase);
@@ -133,14 +150,14 @@ describe('planChange (properties)', () => {
       }),
       RUNS,
     );
+    expectMostlyAccepted(tally);
   });
 
   it('inverse of inverse restores the original invocation, and the inverse restores `before`, for every reversible action', LONG, () => {
+    const tally = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(inputArb, ({ snapshot, event, policy }) => {
-        const outcome = attempt(snapshot, event, policy);
-        if ('refused' in outcome) return;
-        for (const action of outcome.plan.actions) {
+        for (const action of acceptedPlan(snapshot, event, policy, tally).actions) {
           if (!action.inverse) continue;
           const undo = ACTION_CATALOG.get(action.inverse.kind);
           expect(undo, action.inverse.kind).toBeDefined();
@@ -150,5 +167,6 @@ describe('planChange (properties)', () => {
       }),
       RUNS,
     );
+    expectMostlyAccepted(tally);
   });
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signPolicy } from '../../../lambdas/domain/policy-signature.js';
 import { loadActivePolicy, type PolicyLagSample } from '../../../lambdas/handlers/policy-metrics.js';
-import { lagOf, PolicyStore, type PolicyVersionRecord, type RuntimeRecord } from '../../../lambdas/stores/policy-store.js';
+import { lagOf } from '../../../lambdas/domain/policy-lag.js';
+import { PolicyStore, type PolicyVersionRecord, type RuntimeRecord } from '../../../lambdas/stores/policy-store.js';
 
 const NOW = new Date('2025-03-10T12:00:00.000Z');
 const history = [

@@ -20,7 +20,7 @@ function invalid(text: string): { message: string; issues: string[] } {
 const withExemptions = (yaml: string) => POLICY.replace('exemptions: []', `exemptions:\n${yaml}`);
 
 describe('governance policy schema', () => {
-  it('parses the default policy of CONTRACT.md', () => {
+  it('parses the default policy (docs/policy.md)', () => {
     const policy = parsePolicy(POLICY);
     expect(policy.approval.groups['iam-approvers']).toEqual(['approver@example.com', 'secops@example.com']);
     expect(policy.triggers.employeeTerminated.users).toEqual(['deactivateKeys', 'revokeSessions']);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { AppError, isReasonCode, LAMBDA_FAILURE_ERRORS, REASON_CODE_NAMES, REASON_CODES, TRANSIENT_CODES } from '../../../lambdas/domain/reasons.js';
 
 describe('reason codes', () => {
-  // The table of CONTRACT.md ("Reason codes"): extending is allowed, renaming is not.
+  // The table of docs/statuses-and-reasons.md: extending is allowed, renaming is not.
   const CONTRACT_CODES = [
     'THROTTLED', 'TARGET_UNAVAILABLE', 'VERIFY_PENDING', 'VERIFY_TIMEOUT', 'WRITE_NOT_APPLIED', 'PLAN_STALE', 'TARGET_NOT_FOUND',
     'CONNECTOR_ACCESS_DENIED', 'INPUT_INVALID', 'OWNER_UNKNOWN', 'APPROVAL_REJECTED', 'APPROVAL_TIMEOUT', 'APPROVER_NOT_AUTHORIZED',

@@ -8,6 +8,7 @@ import {
   findRollbackAttempts,
   MAX_ROLLBACK_ATTEMPTS,
   planRollback,
+  refusalOfRollbackAttempt,
   rollbackChangeId,
   selectRollbackActions,
   settleRollback,
@@ -202,5 +203,36 @@ describe('endedWithoutEffect', () => {
     expect(endedWithoutEffect(attempt(1, 'ESCALATED', { a1: 'PLANNED' }))).toBe(false);
     expect(endedWithoutEffect(attempt(1, 'ROLLING_BACK'))).toBe(false);
     expect(endedWithoutEffect(attempt(1, 'ROLLED_BACK'))).toBe(false);
+  });
+});
+
+describe('refusalOfRollbackAttempt (what rollback-plan re-checks when a rollback execution starts)', () => {
+  const judged = (attemptNo: number, attempts: ChangeView[], overrides: Partial<RollbackRequestInput> = {}) =>
+    refusalOfRollbackAttempt({ ...request(overrides), changeId: rollbackChangeId(PARENT, attemptNo), attempt: attemptNo, attempts });
+
+  it('lets the first attempt plan when the parent may be rolled back (its own record is among the attempts found)', () => {
+    expect(judged(1, [attempt(1, 'PLANNED')])).toBeNull();
+    expect(judged(1, [])).toBeNull();
+  });
+
+  it('lets a later attempt plan after earlier ones that ended without effect', () => {
+    expect(judged(2, [attempt(1, 'REJECTED', { a1: 'SKIPPED' }), attempt(2, 'PLANNED')])).toBeNull();
+  });
+
+  it('refuses an attempt number that does not follow the attempts found', () => {
+    expect(judged(3, [attempt(1, 'REJECTED')])).toBe(`attempt 3 of ${PARENT} comes after 1 earlier attempt(s), not 2`);
+  });
+
+  it('refuses with decideRollbackRequest\'s reason', () => {
+    expect(judged(1, [], { parent: change('APPLYING', ALL_VERIFIED) })).toMatch(/is still APPLYING/);
+    expect(judged(1, [], { parent: undefined })).toBe(`no change ${PARENT}`);
+  });
+
+  it('refuses an attempt when an earlier one is still in flight, naming it', () => {
+    expect(judged(2, [attempt(1, 'AWAITING_APPROVAL'), attempt(2, 'PLANNED')])).toBe(`${PARENT} already has rollback ${rollbackChangeId(PARENT, 1)} (AWAITING_APPROVAL)`);
+  });
+
+  it('refuses an id that is not the attempt the request would start now', () => {
+    expect(refusalOfRollbackAttempt({ ...request(), changeId: rollbackChangeId(PARENT, 7), attempt: 1, attempts: [] })).toBe(`${PARENT} already has rollback ${rollbackChangeId(PARENT, 1)} (next attempt)`);
   });
 });

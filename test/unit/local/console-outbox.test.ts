@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { emailsFromMotoData, linksInHtml, linksInMrkdwn, linksInText, mrkdwnParts, slackFromSink } from '../../../local/console/outbox.js';
-import { renderOutboxPage } from '../../../local/console/pages/outbox.js';
+import { emailsFromMotoData, linksInHtml, linksInMrkdwn, linksInText, mrkdwnParts, slackFromSink } from '../../../local/console-outbox/outbox.js';
+import { renderOutboxPage as renderOutboxModel, type OutboxPageModel } from '../../../local/console-outbox/page.js';
+import { layout } from '../../../console/html.js';
+
+const renderOutboxPage = (model: OutboxPageModel): string => layout(renderOutboxModel(model), { target: null, nav: [] });
 
 const LINK = 'http://127.0.0.1:4566/approvals/abcdefghijklmnopqrstuvwx?approver=approver%40example.com&exp=1900000000&via=email&sig=s1g';
 

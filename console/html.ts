@@ -1,30 +1,45 @@
-import { escapeHtml } from '../../lambdas/notifications/html.js';
-import { isTerminalStatus } from '../../lambdas/domain/status.js';
+import { escapeHtml } from '../lambdas/notifications/html.js';
+import { isTerminalStatus } from '../lambdas/domain/status.js';
+import type { StackTarget } from '../cli/lib/context.js';
 
 /** Escapes any value for HTML text and quoted attributes (null and undefined render empty). */
 export function esc(value: unknown): string {
   return value === undefined || value === null ? '' : escapeHtml(value);
 }
 
-/** The console's sections, in navigation order. */
-export const SECTIONS = [
+/** A page of the console's navigation. */
+export interface NavEntry {
+  readonly id: string;
+  readonly label: string;
+  readonly href: string;
+}
+
+/** The console's own sections, in navigation order (the local gateway adds its Outbox after them). */
+export const SECTIONS: readonly NavEntry[] = [
   { id: 'changes', label: 'Changes', href: '/console/' },
+  { id: 'identities', label: 'Identities', href: '/console/identities' },
   { id: 'dashboard', label: 'Dashboard', href: '/console/dashboard' },
   { id: 'policy', label: 'Policy', href: '/console/policy' },
-  { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
-] as const;
-export type SectionId = (typeof SECTIONS)[number]['id'];
+];
 
+/** What a page renderer produces; `layout` puts it in the console's frame. */
 export interface PageModel {
   /** The page's own title (the <title> adds the console's name). */
   readonly title: string;
-  readonly section: SectionId;
+  /** The id of the navigation entry this page belongs to. */
+  readonly section: string;
   /** Already-escaped HTML of <main>, after the <h1>. */
   readonly body: string;
   /** Seconds between automatic reloads; absent: the page does not reload by itself. */
   readonly refreshSeconds?: number;
   /** Already-escaped HTML shown right of the title (a status pill). */
   readonly titleSuffix?: string;
+}
+
+/** Around every page: the stack it looks at (null: not known, its context could not be built) and the navigation. */
+export interface ConsoleFrame {
+  readonly target: StackTarget | null;
+  readonly nav: readonly NavEntry[];
 }
 
 /**
@@ -41,10 +56,27 @@ export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
-/** The page shell: skip link, banner with navigation, main landmark, footer. */
-export function layout(model: PageModel): string {
-  const nav = SECTIONS.map((s) => `<li><a href="${s.href}"${s.id === model.section ? ' aria-current="page"' : ''}>${s.label}</a></li>`).join('');
+/** How the header names a stack's mode. */
+export function modeLabel(mode: StackTarget['mode']): string {
+  return mode === 'local' ? 'local' : 'deployed';
+}
+
+/** The page shell: skip link, banner with the stack and the navigation, main landmark, footer. */
+export function layout(model: PageModel, frame: ConsoleFrame): string {
+  const nav = frame.nav.map((s) => `<li><a href="${esc(s.href)}"${s.id === model.section ? ' aria-current="page"' : ''}>${esc(s.label)}</a></li>`).join('');
   const refresh = model.refreshSeconds ? `<meta http-equiv="refresh" content="${Math.max(1, Math.round(model.refreshSeconds))}">` : '';
+  const target = frame.target;
+  const stack = target
+    ? `<dl class="target" id="stack-target" aria-label="The stack this console looks at" data-mode="${esc(target.mode)}">
+<div><dt>Stack</dt><dd id="stack-name">${esc(target.stackName)}</dd></div>
+<div><dt>Mode</dt><dd id="stack-mode">${esc(modeLabel(target.mode))}</dd></div>
+<div><dt>Region</dt><dd id="stack-region">${esc(target.region)}</dd></div>
+<div><dt>Account</dt><dd id="stack-account">${esc(target.account)}</dd></div>
+</dl>`
+    : '<p class="target" id="stack-target">Stack not reachable</p>';
+  const footer = target?.mode === 'local'
+    ? 'Local stack: state is in memory and is lost on <code>nhigov local down</code>. Every view here is read from the same library the <code>nhigov</code> CLI uses.'
+    : 'Every view here is read live from the stack, with the same library the <code>nhigov</code> CLI uses. Decisions go through the stack&#39;s approval API.';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -57,14 +89,15 @@ ${refresh}<title>${esc(model.title)} · nhi-governor console</title>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
-<p class="brand"><a href="/console/">nhi-governor</a> <span>local console</span></p>
+<p class="brand"><a href="/console/">nhi-governor</a> <span>console</span></p>
 <nav aria-label="Console sections"><ul>${nav}</ul></nav>
+${stack}
 </header>
 <main id="main" tabindex="-1">
 <h1>${esc(model.title)}${model.titleSuffix ? ` ${model.titleSuffix}` : ''}</h1>
 ${model.body}
 </main>
-<footer><p>Local stack: state is in memory and is lost on <code>nhigov local down</code>. Every view here is read from the same library the <code>nhigov</code> CLI uses.</p></footer>
+<footer><p>${footer}</p></footer>
 </body>
 </html>`;
 }
@@ -141,6 +174,10 @@ header.top a { color: #fff; }
 nav ul { list-style: none; margin: 0; padding: 0; display: flex; gap: 1.2rem; flex-wrap: wrap; }
 nav a { text-decoration: none; padding: .2rem 0; }
 nav a[aria-current="page"] { border-bottom: 3px solid #f0b429; font-weight: 700; }
+.target { display: flex; flex-wrap: wrap; gap: .2rem 1rem; margin: 0 0 0 auto; font-size: .9rem; color: #d9e2ec; }
+.target div { display: flex; gap: .35rem; }
+.target dt { color: #d9e2ec; }
+.target dd { margin: 0; color: #fff; font-weight: 700; }
 main { max-width: 1250px; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
 main:focus { outline: none; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; }
@@ -190,6 +227,8 @@ ol.timeline li.has-reason::before { border-color: #9b0c0c; }
 ol.timeline .meta { color: var(--muted); font-size: .85rem; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(500px, 1fr)); gap: 1.5rem 2.5rem; }
 ul.links { margin: .4rem 0; padding-left: 1.2rem; }
+ul.cell { margin: 0; padding-left: 1rem; }
+#identities th code, #identities td > code { word-break: normal; overflow-wrap: anywhere; }
 figure { margin: 0; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg text { font: 12px system-ui, sans-serif; fill: #1a1a1a; }

@@ -1,7 +1,7 @@
-import type { EvidenceEvent } from '../../lambdas/domain/evidence.js';
-import { isReasonCode, REASON_CODES } from '../../lambdas/domain/reasons.js';
-import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../../lambdas/domain/status.js';
-import type { ChangeSummary } from '../../cli/lib/changes.js';
+import type { EvidenceEvent } from '../lambdas/domain/evidence.js';
+import { isReasonCode, REASON_CODES } from '../lambdas/domain/reasons.js';
+import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../lambdas/domain/status.js';
+import type { ChangeSummary } from '../cli/lib/changes.js';
 
 /**
  * The dashboard's figures, computed from the local evidence and change index: the same figures
@@ -85,7 +85,7 @@ export function dashboardFigures(changes: readonly ChangeSummary[], chains: Read
       }
       if (event.reasonCode && event.type !== 'COMPLETED' && event.type !== 'ESCALATED') codeCounts.set(event.reasonCode, (codeCounts.get(event.reasonCode) ?? 0) + 1);
       if (event.type === 'ESCALATED') {
-        const routes = (event.data as { routes?: unknown }).routes;
+        const routes = event.data.routes;
         for (const route of Array.isArray(routes) && routes.length > 0 ? routes.map(String) : [routeOf(event.reasonCode) ?? 'unrouted']) {
           routeCounts.set(route, (routeCounts.get(route) ?? 0) + 1);
         }

@@ -1,5 +1,5 @@
-import type { PolicyStatusDocument } from '../../../cli/lib/policy-status.js';
-import { banner, esc, formatDuration, layout, short, time } from '../html.js';
+import type { PolicyStatusDocument } from '../../cli/lib/policy-status.js';
+import { banner, esc, formatDuration, type PageModel, short, time } from '../html.js';
 
 export interface PolicyPageModel {
   /** `nhigov policy status --json`'s document. */
@@ -8,7 +8,7 @@ export interface PolicyPageModel {
 }
 
 /** Active version, who activated it and when, exemptions with expiry, runtimes and their lag. */
-export function renderPolicyPage(model: PolicyPageModel): string {
+export function renderPolicyPage(model: PolicyPageModel): PageModel {
   const { status } = model;
   const active = status.active;
   const activeSection = !active
@@ -49,5 +49,5 @@ export function renderPolicyPage(model: PolicyPageModel): string {
 <section aria-labelledby="exemptions-h"><h2 id="exemptions-h">Exemptions</h2>${exemptions}</section>
 <section aria-labelledby="lag-h"><h2 id="lag-h">Version lag</h2>${runtimes}</section>
 <section aria-labelledby="previous-h"><h2 id="previous-h">History</h2>${previous}</section>`;
-  return layout({ title: 'Policy', section: 'policy', body });
+  return { title: 'Policy', section: 'policy', body };
 }

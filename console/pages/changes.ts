@@ -1,6 +1,6 @@
-import type { ChangeSummary } from '../../../cli/lib/changes.js';
-import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../../../lambdas/domain/status.js';
-import { age, esc, layout, reasonCode, statusPill } from '../html.js';
+import type { ChangeSummary } from '../../cli/lib/changes.js';
+import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../../lambdas/domain/status.js';
+import { age, esc, type PageModel, reasonCode, statusPill } from '../html.js';
 
 /** A row of the changes list: `nhigov changes`' summary plus the owners from its plan. */
 export interface ChangeRow extends ChangeSummary {
@@ -29,7 +29,7 @@ export function refreshFor(statuses: readonly string[]): number | undefined {
 
 const FILTERS = [...IN_FLIGHT_STATUSES, ...TERMINAL_STATUSES];
 
-export function renderChangesPage(model: ChangesPageModel): string {
+export function renderChangesPage(model: ChangesPageModel): PageModel {
   const rows = model.status ? model.rows.filter((r) => r.status === model.status) : model.rows;
   const refresh = refreshFor(model.rows.map((r) => r.status));
   const inFlight = model.rows.filter((r) => (IN_FLIGHT_STATUSES as readonly string[]).includes(r.status)).length;
@@ -60,12 +60,12 @@ ${rows.map((r) => row(r, model.now)).join('\n')}
 </tbody>
 </table>`
     : `<p id="changes-empty">${model.rows.length ? `No change has status ${esc(model.status)}.` : 'No change yet. Send an event (<code>nhigov event FILE</code>) or run <code>npm start</code>.'}</p>`;
-  return layout({
+  return {
     title: model.status ? `Changes: ${model.status}` : 'Changes',
     section: 'changes',
     body: `${filter}\n${refreshNote}\n${body}`,
     ...(refresh && !model.refreshPaused ? { refreshSeconds: refresh } : {}),
-  });
+  };
 }
 
 function row(r: ChangeRow, now: Date): string {

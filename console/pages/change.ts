@@ -1,9 +1,9 @@
-import type { ShowDocument } from '../../../cli/lib/changes.js';
-import type { EvidenceReport } from '../../../cli/lib/evidence-report.js';
-import { summarizeEvent } from '../../../cli/lib/evidence-format.js';
-import type { EvidenceEvent } from '../../../lambdas/domain/evidence.js';
-import type { PlanAction } from '../../../lambdas/domain/plan-model.js';
-import { banner, esc, jsonBlock, layout, reasonCode, short, statusPill, time } from '../html.js';
+import type { ShowDocument } from '../../cli/lib/changes.js';
+import type { EvidenceReport } from '../../cli/lib/evidence-report.js';
+import { summarizeEvent } from '../../cli/lib/evidence-format.js';
+import type { EvidenceEvent } from '../../lambdas/domain/evidence.js';
+import type { PlanAction } from '../../lambdas/domain/plan-model.js';
+import { banner, esc, jsonBlock, type PageModel, reasonCode, short, statusPill, time } from '../html.js';
 import { REFRESH_BUSY_SECONDS } from './changes.js';
 
 export interface ChangePageModel {
@@ -19,7 +19,7 @@ type ActionOutcome = ShowDocument['actions'][number];
 /** Statuses during which the workflow is working (not waiting for a person): the page reloads itself. */
 const BUSY = new Set(['PLANNED', 'APPLYING', 'VERIFYING', 'ROLLING_BACK']);
 
-export function renderChangePage(model: ChangePageModel): string {
+export function renderChangePage(model: ChangePageModel): PageModel {
   const { doc } = model;
   const base = `/console/changes/${encodeURIComponent(doc.changeId)}`;
   const busy = BUSY.has(doc.status) || (doc.executionStatus === 'RUNNING' && doc.status !== 'AWAITING_APPROVAL');
@@ -31,13 +31,13 @@ export function renderChangePage(model: ChangePageModel): string {
     planSection(doc),
     evidenceSection(doc, model.report, base),
   ];
-  return layout({
+  return {
     title: `Change ${doc.changeId}`,
     section: 'changes',
     titleSuffix: statusPill(doc.status),
     body: sections.filter(Boolean).join('\n'),
     ...(busy ? { refreshSeconds: REFRESH_BUSY_SECONDS } : {}),
-  });
+  };
 }
 
 function summary(doc: ShowDocument, base: string): string {

@@ -4,13 +4,20 @@ import type { EvidenceReport } from '../../../cli/lib/evidence-report.js';
 import type { PolicyStatusDocument } from '../../../cli/lib/policy-status.js';
 import { GENESIS_HASH, sealEvidence, verifyChain, type EvidenceEvent } from '../../../lambdas/domain/evidence.js';
 import type { Plan, PlanAction } from '../../../lambdas/domain/plan-model.js';
-import { age, formatDuration, layout } from '../../../local/console/html.js';
-import { renderChangePage } from '../../../local/console/pages/change.js';
-import { refreshFor, renderChangesPage, type ChangeRow } from '../../../local/console/pages/changes.js';
-import { renderPolicyPage } from '../../../local/console/pages/policy.js';
-import { sameOrigin } from '../../../local/console/route.js';
+import type { StackTarget } from '../../../cli/lib/context.js';
+import { age, formatDuration, layout, SECTIONS, type ConsoleFrame, type PageModel } from '../../../console/html.js';
+import { renderChangePage as changeModel, type ChangePageModel } from '../../../console/pages/change.js';
+import { refreshFor, renderChangesPage as changesModel, type ChangeRow, type ChangesPageModel } from '../../../console/pages/changes.js';
+import { renderPolicyPage as policyModel, type PolicyPageModel } from '../../../console/pages/policy.js';
+import { sameOrigin } from '../../../console/route.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
+const TARGET: StackTarget = { stackName: 'NhiGovernor', mode: 'stack', region: 'eu-west-1', account: '123456789012', consoleUrl: null };
+const FRAME: ConsoleFrame = { target: TARGET, nav: SECTIONS };
+const framed = (model: PageModel): string => layout(model, FRAME);
+const renderChangesPage = (model: ChangesPageModel): string => framed(changesModel(model));
+const renderChangePage = (model: ChangePageModel): string => framed(changeModel(model));
+const renderPolicyPage = (model: PolicyPageModel): string => framed(policyModel(model));
 const NOW = new Date('2026-03-01T10:05:00.000Z');
 
 function row(changeId: string, status: string, extra: Partial<ChangeRow> = {}): ChangeRow {
@@ -187,12 +194,32 @@ describe('console policy page', () => {
 
 describe('console basics', () => {
   it('has landmarks, a skip link and the current section marked', () => {
-    const html = layout({ title: 'Policy', section: 'policy', body: '' });
+    const html = framed({ title: 'Policy', section: 'policy', body: '' });
     expect(html).toContain('<html lang="en">');
     expect(html).toContain('<a class="skip" href="#main">Skip to content</a>');
     expect(html).toContain('<nav aria-label="Console sections">');
     expect(html).toContain('<main id="main" tabindex="-1">');
     expect(html).toContain('<a href="/console/policy" aria-current="page">Policy</a>');
+    expect(html).toContain('<a href="/console/identities">Identities</a>');
+    expect(html).not.toContain('Outbox');
+  });
+
+  it('names the stack it looks at in the header of every page: name, mode, region, account (escaped)', () => {
+    const html = framed({ title: 'Changes', section: 'changes', body: '' });
+    expect(html).toContain('<dd id="stack-name">NhiGovernor</dd>');
+    expect(html).toContain('<dd id="stack-mode">deployed</dd>');
+    expect(html).toContain('<dd id="stack-region">eu-west-1</dd>');
+    expect(html).toContain('<dd id="stack-account">123456789012</dd>');
+    expect(html).not.toContain('lost on <code>nhigov local down</code>');
+    const local = layout({ title: 'Changes', section: 'changes', body: '' }, { target: { ...TARGET, mode: 'local', stackName: XSS }, nav: SECTIONS });
+    expect(local).toContain('<dd id="stack-mode">local</dd>');
+    expect(local).toContain('lost on <code>nhigov local down</code>');
+    expect(local).not.toContain(XSS);
+  });
+
+  it('lists the pages a host adds after its own', () => {
+    const html = layout({ title: 'Outbox', section: 'outbox', body: '' }, { target: TARGET, nav: [...SECTIONS, { id: 'outbox', label: 'Outbox', href: '/console/outbox' }] });
+    expect(html).toContain('<li><a href="/console/policy">Policy</a></li><li><a href="/console/outbox" aria-current="page">Outbox</a></li>');
   });
 
   it('accepts decisions posted from the console only', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeSummary } from '../../../cli/lib/changes.js';
 import { GENESIS_HASH, sealEvidence, type EvidenceDraft, type EvidenceEvent } from '../../../lambdas/domain/evidence.js';
-import { horizontalBarChart, niceMax, stackedBarChart } from '../../../local/console/charts.js';
-import { between, dashboardFigures, distribution, percentile, statusOverTime } from '../../../local/console/figures.js';
+import { horizontalBarChart, niceMax, stackedBarChart } from '../../../console/charts.js';
+import { between, dashboardFigures, distribution, percentile, statusOverTime } from '../../../console/figures.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();

@@ -1,6 +1,6 @@
 import { horizontalBarChart, stackedBarChart, STATUS_COLORS } from '../charts.js';
 import type { DashboardFigures, Distribution } from '../figures.js';
-import { age, esc, formatDuration, layout, reasonCode, statusPill } from '../html.js';
+import { age, esc, formatDuration, type PageModel, reasonCode, statusPill } from '../html.js';
 import { refreshFor } from './changes.js';
 
 export interface DashboardPageModel {
@@ -9,7 +9,7 @@ export interface DashboardPageModel {
 }
 
 /** The CloudWatch dashboard's figures, drawn from the local evidence. */
-export function renderDashboardPage(model: DashboardPageModel): string {
+export function renderDashboardPage(model: DashboardPageModel): PageModel {
   const f = model.figures;
   const over = f.statusOverTime;
   const statusChart = stackedBarChart({
@@ -65,7 +65,7 @@ ${escalationChart}
 <div>${open}</div>
 </div></section>`;
   const refresh = refreshFor(Object.keys(f.byStatus));
-  return layout({ title: 'Dashboard', section: 'dashboard', body, ...(refresh ? { refreshSeconds: Math.max(refresh, 5) } : {}) });
+  return { title: 'Dashboard', section: 'dashboard', body, ...(refresh ? { refreshSeconds: Math.max(refresh, 5) } : {}) };
 }
 
 function histogram(id: string, title: string, d: Distribution, unit: string, color: string, empty: string): string {

@@ -1,5 +1,20 @@
-import { banner, esc, layout, time } from '../html.js';
-import { mrkdwnParts, type Outbox, type OutboxEmail, type OutboxLink, type OutboxSlackMessage } from '../outbox.js';
+import { banner, esc, type PageModel, time } from '../../console/html.js';
+import type { ExtraPage } from '../../console/route.js';
+import { mrkdwnParts, readOutbox, type Outbox, type OutboxEmail, type OutboxLink, type OutboxSlackMessage } from './outbox.js';
+
+/**
+ * The Outbox: what the local stack sent (moto's SES data, the gateway's Slack sink). It exists
+ * only beside the emulator, so the gateway adds it to the console; `nhigov console` has none.
+ */
+export function outboxPage(sources: { motoEndpoint: string; gatewayEndpoint: string }): ExtraPage {
+  return {
+    id: 'outbox',
+    label: 'Outbox',
+    async render(url) {
+      return renderOutboxPage({ outbox: await readOutbox(sources), recipient: url.searchParams.get('to')?.trim().toLowerCase() || null });
+    },
+  };
+}
 
 export interface OutboxPageModel {
   readonly outbox: Outbox;
@@ -8,7 +23,7 @@ export interface OutboxPageModel {
 }
 
 /** Emails (moto SES) and Slack messages (the webhook sink) the stack sent, with their links. */
-export function renderOutboxPage(model: OutboxPageModel): string {
+export function renderOutboxPage(model: OutboxPageModel): PageModel {
   const { outbox, recipient } = model;
   const emails = recipient ? outbox.emails.filter((e) => [...e.to, ...e.cc].some((to) => to.toLowerCase() === recipient)) : outbox.emails;
   const slack = recipient ? outbox.slack.filter((m) => m.links.some((l) => l.url.toLowerCase().includes(encodeURIComponent(recipient)))) : outbox.slack;
@@ -25,7 +40,7 @@ ${emails.length ? emails.map(emailCard).join('\n') : '<p>No email sent yet.</p>'
 <section aria-labelledby="slack-h"><h2 id="slack-h">Slack messages (${slack.length})</h2>
 ${slack.length ? slack.map(slackCard).join('\n') : '<p>No Slack message posted yet.</p>'}
 </section>`;
-  return layout({ title: 'Outbox', section: 'outbox', body });
+  return { title: 'Outbox', section: 'outbox', body };
 }
 
 function emailCard(email: OutboxEmail, index: number): string {

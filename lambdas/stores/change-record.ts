@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { formatIssues } from '../domain/events.js';
+import { AppError, REASON_CODE_NAMES, type ReasonCode } from '../domain/reasons.js';
+import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES, type ActionStatus, type ChangeStatus } from '../domain/status.js';
+
+export interface ActionRecord {
+  readonly status: ActionStatus;
+  readonly attempts: number;
+  readonly reasonCode?: ReasonCode;
+  readonly observed?: Record<string, unknown>;
+}
+
+/** The index of changes (a projection for listing; evidence is the record). */
+export interface ChangeRecord {
+  readonly changeId: string;
+  /** 'change' | 'rollback': the byKind index lists changes newest first. */
+  readonly kind: 'change' | 'rollback';
+  readonly status: ChangeStatus;
+  readonly trigger: string;
+  readonly eventId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly executionArn?: string;
+  readonly planHash?: string;
+  readonly policyVersion?: string;
+  readonly actionCount?: number;
+  readonly reasonCodes?: ReasonCode[];
+  readonly actions?: Record<string, ActionRecord>;
+  readonly approval?: Record<string, unknown>;
+  readonly parentChangeId?: string;
+}
+
+const reasonCode = z.enum(REASON_CODE_NAMES);
+const actionRecordSchema: z.ZodType<ActionRecord> = z.object({
+  status: z.enum(['PLANNED', 'WRITTEN', 'VERIFIED', 'FAILED', 'ROLLED_BACK', 'SKIPPED']),
+  attempts: z.number().int().nonnegative(),
+  reasonCode: reasonCode.optional(),
+  observed: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A changes-table item; storage-only attributes (the evidence seq counter) are dropped. */
+export const changeRecordSchema: z.ZodType<ChangeRecord> = z.object({
+  changeId: z.string().min(1),
+  kind: z.enum(['change', 'rollback']),
+  status: z.enum([...IN_FLIGHT_STATUSES, ...TERMINAL_STATUSES]),
+  trigger: z.string(),
+  eventId: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  executionArn: z.string().optional(),
+  planHash: z.string().optional(),
+  policyVersion: z.string().optional(),
+  actionCount: z.number().int().nonnegative().optional(),
+  reasonCodes: z.array(reasonCode).optional(),
+  actions: z.record(z.string(), actionRecordSchema).optional(),
+  approval: z.record(z.string(), z.unknown()).optional(),
+  parentChangeId: z.string().optional(),
+});
+
+export function toChangeRecord(item: Record<string, unknown>): ChangeRecord {
+  const parsed = changeRecordSchema.safeParse(item);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `change record ${String(item.changeId)} is malformed: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
