@@ -51,11 +51,13 @@ export async function runLoadBench(): Promise<void> {
       if (!result.ok) throw new Error(result.error);
       return result.event;
     });
+    // The custom sources' rules listen on the governance bus (the stack's EventBusName).
+    const bus = ctx.outputs.eventBusName;
     const sentAt = new Map<string, number>();
     const started = Date.now();
     for (let i = 0; i < parsed.length; i += 10) {
       const batch = parsed.slice(i, i + 10);
-      const out = await stack.clients.events.send(new PutEventsCommand({ Entries: batch.map(toPutEventsEntry) }));
+      const out = await stack.clients.events.send(new PutEventsCommand({ Entries: batch.map((event) => ({ ...toPutEventsEntry(event), EventBusName: bus })) }));
       if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`the bus refused ${out.FailedEntryCount} events`);
       for (const event of batch) sentAt.set(changeIdForEvent(event.id), Date.now());
     }

@@ -112,7 +112,9 @@ export function consoleRoute(options: ConsoleOptions): ConsoleRoute {
   };
   const policyPage: Render = async (ctx) => {
     const at = now();
-    return renderPolicyPage({ status: await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem, at), now: at });
+    // The policy high-water mark of the signed checkpoints: a superseded version in ACTIVE shows as invalid.
+    const mark = (await ctx.checkpoints.latest())?.body.policy ?? null;
+    return renderPolicyPage({ status: await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem, at, mark), now: at });
   };
   /** Path → page, the console's own then the host's. */
   const pages = new Map<string, Render>([

@@ -30,6 +30,12 @@ export const OPERATOR_OUTPUT_SCHEMAS = {
   ApprovalLinkKeySecretArn: arn,
   /** PEM of the Ed25519 key the runtimes trust policies from. */
   PolicyPublicKey: z.string().includes('BEGIN PUBLIC KEY'),
+  /** The Object-Locked bucket of signed evidence checkpoints. */
+  CheckpointBucketName: name,
+  /** The KMS key checkpoints are signed with (verifying needs only its public key). */
+  CheckpointKeyArn: arn,
+  /** The function that writes a checkpoint on demand. */
+  CheckpointFunctionName: name,
 } as const;
 
 export type OperatorOutputName = keyof typeof OPERATOR_OUTPUT_SCHEMAS;
@@ -47,6 +53,7 @@ export interface OperatorOutputs {
   readonly approvalUrl: string;
   readonly approvalLinkKeySecretArn: string;
   readonly policyPublicKeyPem: string;
+  readonly checkpoints: { readonly bucket: string; readonly keyArn: string; readonly functionName: string };
 }
 
 /** Parses DescribeStacks Outputs; names what is missing or malformed. */
@@ -64,6 +71,7 @@ export function parseOperatorOutputs(outputs: ReadonlyArray<{ OutputKey?: string
       approvalUrl: o.ApprovalUrl,
       approvalLinkKeySecretArn: o.ApprovalLinkKeySecretArn,
       policyPublicKeyPem: o.PolicyPublicKey,
+      checkpoints: { bucket: o.CheckpointBucketName, keyArn: o.CheckpointKeyArn, functionName: o.CheckpointFunctionName },
     },
   };
 }
@@ -83,5 +91,8 @@ export function operatorOutputValues(outputs: OperatorOutputs): Record<OperatorO
     ApprovalUrl: outputs.approvalUrl,
     ApprovalLinkKeySecretArn: outputs.approvalLinkKeySecretArn,
     PolicyPublicKey: outputs.policyPublicKeyPem,
+    CheckpointBucketName: outputs.checkpoints.bucket,
+    CheckpointKeyArn: outputs.checkpoints.keyArn,
+    CheckpointFunctionName: outputs.checkpoints.functionName,
   };
 }

@@ -3,6 +3,7 @@
  * local deploy (local/deploy.ts). Plain data: no CDK and no AWS SDK here.
  */
 import { EVENT_DETAIL_TYPES, eventPattern, type EventDetailType } from '../lambdas/domain/events.js';
+import { SIGNAL_SOURCES, type RuleBus } from '../lambdas/domain/signals/index.js';
 
 export interface TableDefinition {
   /** Logical id; the physical name is `${prefix}-${id}`. */
@@ -15,7 +16,10 @@ export interface TableDefinition {
     readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
   }>;
   readonly timeToLiveAttribute?: string;
-  /** Append-only: no runtime role may delete or overwrite its items. */
+  /**
+   * Append-only: no principal may delete or update its items (a resource-policy deny); runtime
+   * roles get PutItem only, which IAM cannot stop from replacing an item (the stores never do).
+   */
   readonly appendOnly: boolean;
 }
 
@@ -47,21 +51,33 @@ export type TableId = TableDefinition['id'];
  * How a function may use a table (infra/lib/tables.ts renders each mode as IAM actions):
  * - `read`: get, query, scan.
  * - `append`: read the chain head and put new items; never update or delete (append-only tables).
- *   A function that appends evidence also needs `readWrite` on changes: seqs come from a counter
+ *   A function that appends evidence also needs `readUpdate` on changes: seqs come from a counter
  *   on the change item (the stack refuses the definition otherwise).
  * - `readRecordRuntime`: `read`, plus PutItem / UpdateItem on the items whose partition key is
  *   `RUNTIME` only (a `dynamodb:LeadingKeys` condition). For the policies table: what
  *   `loadPolicy()` needs to record the version this runtime decides with (or its refusal),
  *   without the power to change which policy is ACTIVE.
- * - `readWrite`: every item operation, deletes included. Refused on append-only tables.
+ * - `readUpdate`: `read` plus PutItem / UpdateItem: create and update items, never delete them
+ *   (no DeleteItem, no BatchWriteItem, which can delete). What the changes and approvals stores do.
+ * - `readWrite`: every item operation, deletes included. Refused on append-only tables; no store
+ *   deletes items today, so no function declares it.
  */
-export type TableAccess = 'read' | 'append' | 'readRecordRuntime' | 'readWrite';
+export type TableAccess = 'read' | 'append' | 'readRecordRuntime' | 'readUpdate' | 'readWrite';
+
+/**
+ * Which connector policies a function's role gets (infra/lib/connector-policy.ts renders them from
+ * each connector action's declared `permissions`):
+ * - `none`: no IAM / Secrets Manager access;
+ * - `read`: the read side of every declaration plus the snapshot reads (plan, stale checks, verify);
+ * - `readWrite`: `read` plus the write side: the one function that runs `write`.
+ */
+export type ConnectorAccess = 'none' | 'read' | 'readWrite';
 
 /** Partition key of the items `readRecordRuntime` may write (PolicyStore.recordRuntime / recordRefusal). */
 export const RUNTIME_RECORD_PARTITION = 'RUNTIME';
 
 /** What a function calls besides its tables and connectors; each is one grant plus its environment (infra/lib/capabilities.ts). */
-export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey'] as const;
+export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead', 'checkpointWrite'] as const;
 export type FunctionCapability = (typeof FUNCTION_CAPABILITIES)[number];
 
 export interface FunctionDefinition {
@@ -70,9 +86,11 @@ export interface FunctionDefinition {
   readonly entry: string;
   readonly description: string;
   readonly timeoutSeconds: number;
+  /** Reserved concurrency: a cap on concurrent invocations (a public endpoint cannot take the account's pool). @default none */
+  readonly reservedConcurrency?: number;
   readonly tables: ReadonlyArray<{ readonly id: TableId; readonly access: TableAccess }>;
-  /** Calls IAM / Secrets Manager through connectors (gets the connector role's permissions). */
-  readonly connector: boolean;
+  /** How it calls IAM / Secrets Manager through connectors (ConnectorAccess). */
+  readonly connector: ConnectorAccess;
   /**
    * Capabilities beyond tables and connectors; the CDK stack grants each one and sets its
    * environment (the local deploy ignores this field: moto does not enforce IAM). @default none
@@ -81,25 +99,28 @@ export interface FunctionDefinition {
    * - `sendEmail`: ses:SendEmail from the configured sender only; env NHIGOV_SES_SENDER, NHIGOV_APPROVAL_BASE_URL.
    * - `slackWebhook`: read the Slack webhook secret; env NHIGOV_SLACK_WEBHOOK_SECRET_ARN, NHIGOV_APPROVAL_BASE_URL.
    * - `approvalKey`: read the approval-link signing key; env NHIGOV_APPROVAL_HMAC_SECRET_ARN.
+   * - `checkpointRead`: read evidence checkpoints (the policy high-water mark) and the checkpoint key's public half; env NHIGOV_CHECKPOINT_BUCKET, NHIGOV_CHECKPOINT_KEY_ARN.
+   * - `checkpointWrite`: `checkpointRead`, plus put new checkpoints and kms:Sign with the checkpoint key (no other function may sign with it).
    */
   readonly uses?: readonly FunctionCapability[];
 }
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [
-  { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }], connector: false, uses: ['startChange'] },
-  { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: true },
-  { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
-  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: true },
-  { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: true },
-  { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: false },
-  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: false, uses: ['sendEmail'] },
-  { name: 'request-approval', entry: 'lambdas/handlers/request-approval.ts', description: 'Callback task: stores the task token under a hashed nonce and sends each approver a signed link (SES, Slack)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }, { id: 'approvals', access: 'readWrite' }], connector: false, uses: ['sendEmail', 'slackWebhook', 'approvalKey'] },
-  { name: 'approval-api', entry: 'lambdas/handlers/approval-api.ts', description: 'Approval links: GET shows the plan, POST decides once and answers the waiting task', timeoutSeconds: 30, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'approvals', access: 'readWrite' }], connector: false, uses: ['approvalKey', 'taskResponse'] },
-  { name: 'rollback-plan', entry: 'lambdas/handlers/rollback-plan.ts', description: 'Checks a rollback request and stores its plan: the verified reversible actions of a past change, inverted', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: false },
-  { name: 'rollback-start', entry: 'lambdas/handlers/rollback-start.ts', description: 'After approval, re-reads each target of a rollback: undo, already restored, or moved (PLAN_STALE)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: true },
-  { name: 'rollback-settle', entry: 'lambdas/handlers/rollback-settle.ts', description: 'Decides a rollback outcome and links it on the rolled-back change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }], connector: false },
-  { name: 'finalize-plan', entry: 'lambdas/handlers/finalize-plan.ts', description: 'Finds keys deactivated past the grace period, not rolled back, still inactive, and plans their deletion', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: true },
-  { name: 'finalize-settle', entry: 'lambdas/handlers/finalize-settle.ts', description: 'Links each verified deletion on the finalize run and on the change it finalizes', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: false },
+  { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }], connector: 'none', uses: ['startChange'] },
+  { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['checkpointRead'] },
+  { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read' },
+  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'readWrite' },
+  { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read' },
+  { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'none' },
+  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['sendEmail', 'checkpointWrite'] },
+  { name: 'request-approval', entry: 'lambdas/handlers/request-approval.ts', description: 'Callback task: stores the task token under a hashed nonce and sends each approver a signed link (SES, Slack)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead'] },
+  { name: 'approval-api', entry: 'lambdas/handlers/approval-api.ts', description: 'Approval links: GET shows the plan, POST decides once and answers the waiting task', timeoutSeconds: 30, reservedConcurrency: 5, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['approvalKey', 'taskResponse'] },
+  { name: 'rollback-plan', entry: 'lambdas/handlers/rollback-plan.ts', description: 'Checks a rollback request and stores its plan: the verified reversible actions of a past change, inverted', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['checkpointRead'] },
+  { name: 'rollback-start', entry: 'lambdas/handlers/rollback-start.ts', description: 'After approval, re-reads each target of a rollback: undo, already restored, or moved (PLAN_STALE)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'read' },
+  { name: 'rollback-settle', entry: 'lambdas/handlers/rollback-settle.ts', description: 'Decides a rollback outcome and links it on the rolled-back change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'none' },
+  { name: 'finalize-plan', entry: 'lambdas/handlers/finalize-plan.ts', description: 'Finds keys deactivated past the grace period, not rolled back, still inactive, and plans their deletion', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['checkpointRead'] },
+  { name: 'finalize-settle', entry: 'lambdas/handlers/finalize-settle.ts', description: 'Links each verified deletion on the finalize run and on the change it finalizes', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['checkpointRead'] },
+  { name: 'checkpoint', entry: 'lambdas/handlers/checkpoint.ts', description: 'Hourly (and on demand): signs a checkpoint of the evidence heads of the changes in flight and the policy high-water mark', timeoutSeconds: 120, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'none', uses: ['checkpointWrite'] },
 ];
 
 export interface StateMachineDefinition {
@@ -150,8 +171,33 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
 ];
 
 /** One EventBridge rule per event type of the contract, all targeting the ingest queue. */
-export const EVENT_RULES: ReadonlyArray<{ readonly id: string; readonly detailType: EventDetailType; readonly pattern: ReturnType<typeof eventPattern> }> =
-  EVENT_DETAIL_TYPES.map((detailType) => ({ id: detailType.replace(/\s+/g, ''), detailType, pattern: eventPattern(detailType) }));
+export interface EventRuleDefinition {
+  readonly id: string;
+  /** The detail-type the rule takes (a provider's for a signal). */
+  readonly detailType: string;
+  /** The four custom event types: producers put them on the governance bus. */
+  readonly custom: boolean;
+  /**
+   * Where the rule listens: `governance`, the stack's own bus only the allowed producers may put to;
+   * `default`, where AWS services deliver (aws.* sources); `okta`, Okta's partner bus, when connected.
+   */
+  readonly bus: RuleBus;
+  readonly pattern: Readonly<Record<string, unknown>>;
+  readonly description: string;
+}
+
+/** One EventBridge rule per custom event type and per provider signal, all targeting the ingest queue. */
+export const EVENT_RULES: readonly EventRuleDefinition[] = [
+  ...EVENT_DETAIL_TYPES.map((detailType: EventDetailType) => ({
+    id: detailType.replace(/\s+/g, ''),
+    detailType,
+    custom: true,
+    bus: 'governance' as const,
+    pattern: eventPattern(detailType),
+    description: `"${detailType}" events`,
+  })),
+  ...SIGNAL_SOURCES.map((signal) => ({ id: signal.id, detailType: signal.detailType, custom: false, bus: signal.bus, pattern: signal.pattern, description: `${signal.name} signals` })),
+];
 
 export const DEFAULT_PREFIX = 'nhigov';
 

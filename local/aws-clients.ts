@@ -2,6 +2,8 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -19,6 +21,8 @@ export interface AwsClients {
   readonly events: EventBridgeClient;
   readonly ses: SESv2Client;
   readonly cloudformation: CloudFormationClient;
+  readonly s3: S3Client;
+  readonly kms: KMSClient;
 }
 
 /** SDK clients for one endpoint (the gateway for users and tests, moto itself for deploy). */
@@ -33,5 +37,8 @@ export function awsClients(endpoint: string, region = 'us-east-1'): AwsClients {
     events: new EventBridgeClient(config),
     ses: new SESv2Client(config),
     cloudformation: new CloudFormationClient(config),
+    // Path-style: the endpoint is an IP address, not a host a bucket name can prefix.
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    kms: new KMSClient(config),
   };
 }

@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, UpdateTimeToLiveCommand, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
-import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, CreatePartnerEventSourceCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { EVENT_RULES, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
+import type { RuleBus } from '../lambdas/domain/signals/index.js';
 import { PROJECT_ROOT } from './build.js';
 import { LOCAL_ACCOUNT_ID, type AwsClients } from './aws-clients.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +24,8 @@ export interface LocalDeployment {
   readonly functions: Record<string, string>;
   readonly queues: { readonly events: string; readonly eventsDlq: string };
   readonly eventRules: string[];
+  /** Bus name per rule bus: the governance bus, the default bus, Okta's partner bus. */
+  readonly eventBuses: Record<RuleBus, string>;
 }
 
 export function functionArn(region: string, prefix: string, name: string): string {
@@ -61,11 +66,13 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     }),
   );
   const eventsQueueArn = await queueArn(clients, queue.QueueUrl ?? '');
+  const eventBuses = await deployEventBuses(clients, prefix);
   const eventRules: string[] = [];
   for (const rule of EVENT_RULES) {
     const name = physicalName(prefix, rule.id);
-    await clients.events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(rule.pattern), State: 'ENABLED' }));
-    await clients.events.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'ingest-queue', Arn: eventsQueueArn }] }));
+    const EventBusName = eventBuses[rule.bus];
+    await clients.events.send(new PutRuleCommand({ Name: name, EventBusName, EventPattern: JSON.stringify(rule.pattern), State: 'ENABLED' }));
+    await clients.events.send(new PutTargetsCommand({ Rule: name, EventBusName, Targets: [{ Id: 'ingest-queue', Arn: eventsQueueArn }] }));
     eventRules.push(name);
   }
   const functions = Object.fromEntries(FUNCTIONS.map((fn) => [fn.name, functionArn(region, prefix, fn.name)]));
@@ -84,7 +91,23 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     );
     stateMachines[machine.id] = out.stateMachineArn ?? '';
   }
-  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '' }, eventRules };
+  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '' }, eventRules, eventBuses };
+}
+
+/** The Okta partner event source the local stack plays (an Okta org named `nhigov-local`). */
+export const LOCAL_OKTA_EVENT_SOURCE = 'aws.partner/okta.com/nhigov-local/system-log';
+
+/**
+ * The buses of the CDK stack, in moto: the governance bus for the custom sources, and a partner
+ * bus named as Okta's is (a partner bus takes the name of its event source); AWS services' rules
+ * stay on the default bus. moto has no bus resource policies worth setting: it does not enforce IAM.
+ */
+async function deployEventBuses(clients: AwsClients, prefix: string): Promise<Record<RuleBus, string>> {
+  const governance = physicalName(prefix, 'governance');
+  await clients.events.send(new CreateEventBusCommand({ Name: governance }));
+  await clients.events.send(new CreatePartnerEventSourceCommand({ Name: LOCAL_OKTA_EVENT_SOURCE, Account: LOCAL_ACCOUNT_ID }));
+  await clients.events.send(new CreateEventBusCommand({ Name: LOCAL_OKTA_EVENT_SOURCE, EventSourceName: LOCAL_OKTA_EVENT_SOURCE }));
+  return { governance, default: 'default', okta: LOCAL_OKTA_EVENT_SOURCE };
 }
 
 /** The environment the handlers read, for the gateway that hosts them. */
@@ -132,6 +155,35 @@ export function approvalChannelEnvironment(channels: ApprovalChannelsDeployment,
     NHIGOV_SES_SENDER: channels.sesSender,
     NHIGOV_APPROVAL_BASE_URL: approvalBaseUrl,
   };
+}
+
+/** The checkpoint bucket and key of the CDK stack (infra/lib/trust-anchors.ts), locally. */
+export interface TrustAnchorsDeployment {
+  readonly bucket: string;
+  readonly keyArn: string;
+}
+
+/** Object Lock retention of the local checkpoints; moto enforces compliance mode, and forgets it all at `local down`. */
+export const LOCAL_CHECKPOINT_RETENTION_DAYS = 400;
+
+/**
+ * The checkpoint bucket (Object Lock on, default retention in compliance mode: moto refuses to
+ * delete a locked version) and the ECC_NIST_P256 signing key (moto signs, and GetPublicKey
+ * returns the DER public key a verifier needs).
+ */
+export async function deployTrustAnchors(clients: AwsClients, prefix: string): Promise<TrustAnchorsDeployment> {
+  const bucket = `${prefix}-checkpoints-${LOCAL_ACCOUNT_ID}`;
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  await clients.s3.send(
+    new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: LOCAL_CHECKPOINT_RETENTION_DAYS } } } }),
+  );
+  const key = await clients.kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Description: 'nhi-governor: signs evidence checkpoints' }));
+  return { bucket, keyArn: key.KeyMetadata?.Arn ?? '' };
+}
+
+/** The environment of the checkpoint capabilities (names shared with infra/lib/capabilities.ts). */
+export function trustAnchorsEnvironment(anchors: TrustAnchorsDeployment): Record<string, string> {
+  return { NHIGOV_CHECKPOINT_BUCKET: anchors.bucket, NHIGOV_CHECKPOINT_KEY_ARN: anchors.keyArn };
 }
 
 /** The first Step Functions execution takes 1-2 s in moto: pay it at startup. */

@@ -152,6 +152,61 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover
     pass
 
+try:
+    from moto.events.models import EventsBackend as _EventsBackend
+
+    def _event_bus_name(self, event_bus_arn):
+        # moto takes whatever follows the last "/" of a bus name or ARN, so a partner bus, whose
+        # name is its event source's (aws.partner/okta.com/org/name), cannot be addressed: PutRule
+        # on it fails "Event bus name does not exist". AWS takes the name as given, or the ARN
+        # after ":event-bus/".
+        if event_bus_arn is None:
+            return "default"
+        if event_bus_arn.startswith("arn:"):
+            return event_bus_arn.split(":event-bus/", 1)[-1]
+        return event_bus_arn
+
+    _EventsBackend._normalize_event_bus_arn = _event_bus_name
+except (ImportError, AttributeError):  # pragma: no cover
+    pass
+
+try:
+    from moto.events.models import EventPattern as _EventPattern
+
+    def _merge_leaf(result, key, value):
+        if key not in result:
+            result[key] = value
+            return
+        merged = result[key] if isinstance(result[key], list) else [result[key]]
+        result[key] = merged + (value if isinstance(value, list) else [value])
+
+    def _flatten_through_arrays(node, prefix="", result=None):
+        # moto stops at arrays, so a pattern on a field inside an array of objects never matches
+        # (Security Hub's detail.findings[].Resources[].Type); EventBridge matches such a field if
+        # any element's value does. Arrays of objects are walked, their leaves gathered in a list.
+        if result is None:
+            result = {}
+        items = node.items() if isinstance(node, dict) else []
+        for k, v in items:
+            key = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict) and v:
+                _flatten_through_arrays(v, key, result)
+            elif isinstance(v, list) and any(isinstance(x, dict) for x in v):
+                for x in v:
+                    if isinstance(x, dict):
+                        nested = _flatten_through_arrays(x, key, {})
+                        for nk, nv in nested.items():
+                            _merge_leaf(result, nk, nv)
+                    else:
+                        _merge_leaf(result, key, x)
+            else:
+                _merge_leaf(result, key, v)
+        return result
+
+    _EventPattern._flatten_dict = staticmethod(_flatten_through_arrays)
+except (ImportError, AttributeError):  # pragma: no cover
+    pass
+
 from moto.core.base_backend import BackendDict as _BackendDict
 
 _create_account_backend = _BackendDict._create_account_specific_backend

@@ -10,7 +10,19 @@ import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
 import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
 import { buildHandlers, PROJECT_ROOT } from './build.js';
-import { approvalChannelEnvironment, deployApprovalChannels, deployLocalStack, enableStepFunctionsInterpreter, handlerEnvironment, warmUpStepFunctions, type ApprovalChannelsDeployment, type LocalDeployment } from './deploy.js';
+import {
+  approvalChannelEnvironment,
+  deployApprovalChannels,
+  deployLocalStack,
+  deployTrustAnchors,
+  enableStepFunctionsInterpreter,
+  handlerEnvironment,
+  trustAnchorsEnvironment,
+  warmUpStepFunctions,
+  type ApprovalChannelsDeployment,
+  type LocalDeployment,
+  type TrustAnchorsDeployment,
+} from './deploy.js';
 import { EventPoller } from './event-poller.js';
 import { Gateway } from './gateway/server.js';
 import { DEFAULT_LOCAL_CONCURRENCY, LambdaHost } from './gateway/lambda-host.js';
@@ -37,6 +49,8 @@ export interface StackOutputs extends LocalDeployment {
   readonly timings: { readonly readyMs: number; readonly warmUpMs: number };
   /** Approval link key and Slack webhook secrets, SES sender (local stand-ins of the CDK stack's). */
   readonly approvalChannels: ApprovalChannelsDeployment;
+  /** The checkpoint bucket and signing key (local stand-ins of the CDK stack's TrustAnchors). */
+  readonly trustAnchors: TrustAnchorsDeployment;
 }
 
 export interface RunningStack {
@@ -70,6 +84,7 @@ const stackOutputsSchema = z.object({
   functions: names,
   queues: z.object({ events: z.string(), eventsDlq: z.string() }),
   eventRules: z.array(z.string()),
+  eventBuses: z.object({ governance: z.string(), default: z.string(), okta: z.string() }),
   endpoint: z.string(),
   consoleUrl: z.string(),
   port: z.number(),
@@ -80,6 +95,7 @@ const stackOutputsSchema = z.object({
   policy: z.object({ version: z.string(), publicKeyPath: z.string() }),
   timings: z.object({ readyMs: z.number(), warmUpMs: z.number() }),
   approvalChannels: z.object({ linkKeySecretArn: z.string(), slackWebhookSecretArn: z.string(), sesSender: z.string(), slackSinkUrl: z.string() }),
+  trustAnchors: z.object({ bucket: z.string(), keyArn: z.string() }),
 });
 
 export function readStackOutputs(settings: LocalSettings): StackOutputs | null {
@@ -129,6 +145,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const prefix = DEFAULT_PREFIX;
     const deployment = await deployLocalStack(direct, prefix, settings.region);
     const approvalChannels = await deployApprovalChannels(direct, prefix, endpoint);
+    const trustAnchors = await deployTrustAnchors(direct, prefix);
 
     const keys = ensureKeyPair(path.join(settings.stateDir, 'policy'));
     const policyText = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
@@ -136,7 +153,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const policyStore = new PolicyStore(createDocumentClient(direct.dynamodb), deployment.tables.policies ?? '');
     await policyStore.activate({ version: signature.version, policyText, signatureText: JSON.stringify(signature), activatedBy: LOCAL_POLICY_ACTIVATOR, activatedAt: new Date().toISOString() });
 
-    Object.assign(process.env, handlerEnvironment(deployment), approvalChannelEnvironment(approvalChannels, endpoint), {
+    Object.assign(process.env, handlerEnvironment(deployment), approvalChannelEnvironment(approvalChannels, endpoint), trustAnchorsEnvironment(trustAnchors), {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: settings.region,
       AWS_DEFAULT_REGION: settings.region,
@@ -174,14 +191,16 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       policy: { version: signature.version, publicKeyPath: path.join(settings.stateDir, 'policy.pub') },
       timings: { readyMs: Date.now() - started, warmUpMs },
       approvalChannels,
+      trustAnchors,
     };
     await registerLocalStack(direct, settings.stackName, {
       stateMachines: { change: deployment.stateMachines.change ?? '', rollback: deployment.stateMachines.rollback ?? '', finalize: deployment.stateMachines.finalize ?? '' },
       tables: { evidence: deployment.tables.evidence ?? '', changes: deployment.tables.changes ?? '', plans: deployment.tables.plans ?? '', approvals: deployment.tables.approvals ?? '', policies: deployment.tables.policies ?? '' },
-      eventBusName: 'default',
+      eventBusName: deployment.eventBuses.governance,
       approvalUrl: `${endpoint}/`,
       approvalLinkKeySecretArn: approvalChannels.linkKeySecretArn,
       policyPublicKeyPem: keys.publicKeyPem,
+      checkpoints: { bucket: trustAnchors.bucket, keyArn: trustAnchors.keyArn, functionName: physicalName(prefix, 'checkpoint') },
     });
     // The console reads past the gateway (straight from moto): it observes, so it must neither
     // consume fault rules nor show in `nhigov stats`. Decisions still go through the approval API.

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** What may follow a change's COMPLETED event (later workflows append these to a finished change). */
-export const POST_COMPLETION_TYPES = ['COMPLETED', 'ESCALATED', 'FINALIZED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SEQ_ABANDONED'];
+export const POST_COMPLETION_TYPES = ['COMPLETED', 'ESCALATED', 'FINDINGS_ROUTED', 'FINALIZED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SEQ_ABANDONED'];
 
 /**
  * RFC 8785 (JSON Canonicalization Scheme) of a JSON value: object members sorted by their

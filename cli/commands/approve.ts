@@ -20,7 +20,7 @@ export const registerApprove: CommandRegistrar = (program, io) => {
       const result = await decideThroughLink((await stackContext()), { changeId, approver: options.as, decision: options.reject ? 'reject' : 'approve', ...(options.comment ? { comment: options.comment } : {}) });
       out.result(result, () =>
         result.ok
-          ? `${paint(out, 'green', result.decision === 'approve' ? 'approved' : 'rejected')} ${changeId} as ${result.approver}; the change is now ${result.changeStatus ?? 'continuing'}\n  nhigov wait ${changeId}`
+          ? `${paint(out, 'green', result.decision === 'approve' ? 'approved' : 'rejected')} ${changeId} as ${result.approver}; the change is now ${result.changeStatus ?? 'continuing'}${result.stillNeeded ? ` (${result.stillNeeded} more approval${result.stillNeeded === 1 ? '' : 's'} needed: ${result.message ?? ''})` : ''}\n  nhigov wait ${changeId}`
           : `${paint(out, 'red', 'refused')} (${result.httpStatus}) ${result.reasonCode ?? result.reason ?? ''}: ${result.message ?? ''}`,
       );
       if (!result.ok) throw new OperationFailed(`${result.reasonCode ?? result.reason ?? `HTTP ${result.httpStatus}`}: ${result.message ?? 'refused'}`);

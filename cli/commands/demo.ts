@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { parseGovernanceEvent, type GovernanceEvent } from '../../lambdas/domain/events.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
@@ -97,11 +98,15 @@ async function runDemo(out: CliIo): Promise<void> {
   say(`  your own event npx nhigov event my-event.json   (see README)`);
 }
 
-/** The approval links the Slack sink received (one per approver). */
+const slackSinkSchema = z.object({ messages: z.array(z.object({ payload: z.looseObject({ text: z.string().optional() }) })) });
+
+/** The approval links of the last request the Slack sink received: one direct message per approver. */
 async function approvalLinks(endpoint: string): Promise<string[]> {
   const reply = await fetch(`${endpoint}/_sinks/slack`);
-  const body = (await reply.json()) as { messages: Array<{ payload: unknown }> };
-  const text = JSON.stringify(body.messages.at(-1)?.payload ?? {});
+  const parsed = slackSinkSchema.safeParse(await reply.json().catch(() => null));
+  const messages = parsed.success ? parsed.data.messages : [];
+  const subject = messages.at(-1)?.payload.text;
+  const text = JSON.stringify(messages.filter((m) => m.payload.text === subject).map((m) => m.payload));
   return [...new Set(text.match(/https?:\/\/[^\s"'<>|\\]+\/approvals\/[^\s"'<>|\\]+/g) ?? [])].map((link) => link.replace(/&amp;/g, '&'));
 }
 

@@ -7,6 +7,8 @@ import { EVIDENCE_FORMATS, summarizeEvent, toCsv, toJsonl, type EvidenceFormat }
 import { renderEvidenceHtml } from '../lib/evidence-html.js';
 import { evidenceQuery, evidenceReport, type EvidenceQueryDocument, type EvidenceReport } from '../lib/evidence-report.js';
 import { summarize, verifyAll, verifyChange, type ChainCheck, type VerifyDocument } from '../lib/evidence-verify.js';
+import { loadAnchorsFor } from '../lib/checkpoint-verify.js';
+import { invokeCheckpoint } from '../lib/checkpoint-invoke.js';
 import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
 
 interface EvidenceOptions {
@@ -56,13 +58,25 @@ export const registerEvidence: CommandRegistrar = (program, io) => {
       if (changeId) {
         const check = await verifyChange(ctx, changeId);
         if (!check) throw new UsageError(`no change ${changeId}`);
-        doc = summarize([check]);
+        doc = summarize([check], (await loadAnchorsFor(ctx.checkpoints, [changeId])).reach);
       } else {
         doc = await verifyAll(ctx);
       }
       out.result(doc, () => renderVerify(out, doc));
       const first = doc.results.find((r) => !r.ok);
       if (first) throw new OperationFailed(`evidence chain broken: ${describeBreak(first)}${doc.broken > 1 ? ` (and ${doc.broken - 1} more chain(s))` : ''}`);
+      const reach = doc.checkpoints;
+      if (reach && !reach.ok) throw new OperationFailed(`evidence checkpoints broken at checkpoint ${reach.brokenAt}: ${reach.reason}`);
+    });
+
+  evidence
+    .command('checkpoint')
+    .description('sign a checkpoint of the evidence heads of the changes in flight now (the stack does it hourly, and when each change ends)')
+    .action(async () => {
+      const out = io();
+      const ctx = await stackContext();
+      const written = await invokeCheckpoint(ctx, 'scheduled');
+      out.result(written, () => `checkpoint ${written.number} (${written.hash.slice(0, 16)}): ${written.heads} change(s) in flight${written.policy ? `, policy mark ${written.policy.version.slice(0, 12)} signed at ${written.policy.signedAt}` : ''}`);
     });
 };
 
@@ -126,6 +140,15 @@ function renderVerify(out: CliIo, doc: VerifyDocument): string {
       : `${paint(out, 'red', 'BROKEN')} ${describeBreak(r)}`,
   );
   lines.push(doc.ok ? `${doc.changes} chain(s), ${doc.events} event(s): all verify` : `${doc.broken} of ${doc.changes} chain(s) broken`);
+  const reach = doc.checkpoints;
+  if (reach) {
+    const anchored = doc.results.filter((r) => r.anchored).length;
+    lines.push(
+      reach.ok
+        ? `${reach.count} signed checkpoint(s)${reach.latest ? `, latest ${reach.latest.number} at ${reach.latest.at}` : ''}: ${anchored} of ${doc.changes} chain(s) anchored; not covered: events since a running change's last checkpoint`
+        : paint(out, 'red', `checkpoints BROKEN at ${reach.brokenAt}: ${reach.reason}`),
+    );
+  }
   return lines.join('\n');
 }
 

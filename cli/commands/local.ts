@@ -50,8 +50,8 @@ export const registerLocal: CommandRegistrar = (program, io) => {
     .action(async () => {
       const out = io();
       const status = await statusOf();
-      out.result(status, (s) => {
-        const doc = s as Awaited<ReturnType<typeof statusOf>>;
+      out.result(status, () => {
+        const doc = status;
         if (!doc.up) return `down (${doc.stateDir})`;
         return table(['field', 'value'], [
           ['status', 'up'],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { parseGovernanceEvent } from '../../lambdas/domain/events.js';
+import type { Plan } from '../../lambdas/domain/plan-model.js';
+import { parseIncomingEvent } from '../../lambdas/domain/signals/index.js';
 import type { CommandRegistrar } from '../main.js';
 import { stackContext } from '../lib/context.js';
 import { dryRunPlan } from '../lib/dry-run.js';
@@ -16,9 +17,18 @@ export const registerPlan: CommandRegistrar = (program, io) => {
       const out = io();
       const raw = readJsonInput(options.event);
       const withId = raw && typeof raw === 'object' && !Array.isArray(raw) && !('id' in raw) ? { ...raw, id: `dry-run-${randomUUID()}` } : raw;
-      const parsed = parseGovernanceEvent(withId);
-      if (!parsed.ok) throw new UsageError(`INPUT_INVALID: ${parsed.error}`);
-      const plan = await dryRunPlan((await stackContext()), parsed.event);
-      out.result(plan, () => renderPlan(out, plan));
+      const parsed = parseIncomingEvent(withId);
+      if (parsed.outcome === 'invalid') throw new UsageError(`INPUT_INVALID: ${parsed.error}`);
+      if (parsed.outcome === 'ignored') {
+        out.result({ ignored: true, reason: parsed.reason }, () => `event ignored: ${parsed.reason}\n`);
+        return;
+      }
+      const ctx = await stackContext();
+      // One plan per trigger (a Health event with several keys, a Security Hub finding with several resources).
+      const plans: Plan[] = [];
+      for (const trigger of parsed.triggers) plans.push(await dryRunPlan(ctx, trigger));
+      const [only] = plans;
+      if (only && plans.length === 1) out.result(only, () => renderPlan(out, only));
+      else out.result(plans, () => plans.map((plan) => renderPlan(out, plan)).join('\n'));
     });
 };

@@ -1,5 +1,7 @@
 import type { CommandRegistrar } from '../main.js';
 import { stackContext } from '../lib/context.js';
+import { invokeCheckpoint } from '../lib/checkpoint-invoke.js';
+import { isAppError } from '../../lambdas/domain/reasons.js';
 import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
 import { generateKeyPairFiles, readInput, signPolicyFile, verifyPolicyFile, type TrustedKey, type VerifyResult } from '../lib/policy-files.js';
 import { activatePolicy, policyStatus, type PolicyStatusDocument } from '../lib/policy-status.js';
@@ -50,7 +52,18 @@ export const registerPolicy: CommandRegistrar = (program, io) => {
     .action(async (file: string, options: { as: string }) => {
       const out = io();
       const ctx = await stackContext();
-      const result = await activatePolicy(ctx.policies, { file, as: options.as, trustedPublicKeyPem: ctx.outputs.policyPublicKeyPem });
+      const mark = (await ctx.checkpoints.latest())?.body.policy ?? null;
+      const result = await activatePolicy(ctx.policies, { file, as: options.as, trustedPublicKeyPem: ctx.outputs.policyPublicKeyPem, mark }).catch((error: unknown) => {
+        // A valid signature the stack's history refuses: the file is fine, the operation is not (exit 1, not 2).
+        if (isAppError(error) && error.details?.supersededBy) throw new OperationFailed(`POLICY_INVALID: ${error.message}`);
+        throw error;
+      });
+      // Raise the high-water mark now: from then on no runtime accepts an older signed policy in the ACTIVE slot.
+      if (result.activated) {
+        await invokeCheckpoint(ctx, 'policy-activated').catch((error: unknown) =>
+          out.info(`warning: the policy high-water mark was not raised now (${error instanceof Error ? error.message : String(error)}); the next checkpoint raises it`),
+        );
+      }
       for (const warning of result.warnings) out.info(`warning: ${warning}`);
       out.result(result, () =>
         result.activated
@@ -65,7 +78,7 @@ export const registerPolicy: CommandRegistrar = (program, io) => {
     .action(async () => {
       const out = io();
       const ctx = await stackContext();
-      const doc = await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem);
+      const doc = await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem, new Date(), (await ctx.checkpoints.latest())?.body.policy ?? null);
       out.result(doc, () => renderStatus(out, doc));
     });
 };

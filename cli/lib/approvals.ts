@@ -1,6 +1,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { approvalKeyOf, normalizeEmail, signApprovalLink, type ApprovalChannel } from '../../lambdas/domain/approval-link.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { z } from 'zod';
 import type { StackContext } from './context.js';
 import { OperationFailed, UsageError } from './io.js';
 
@@ -17,6 +18,8 @@ export interface ApproveResult {
   readonly message?: string;
   /** The change's status once the workflow took the decision. */
   readonly changeStatus?: string;
+  /** An approval counted toward a quorum: how many more approvals the change needs (0: decided). */
+  readonly stillNeeded?: number;
   /** The AWS identity that posted the decision (sts:GetCallerIdentity), recorded with it. */
   readonly callerIdentity: string | null;
 }
@@ -49,12 +52,8 @@ export async function decideThroughLink(
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: form.toString(),
   });
-  let body: Record<string, unknown> = {};
-  try {
-    body = (await reply.json()) as Record<string, unknown>;
-  } catch {
-    body = { reason: 'GATEWAY_ERROR', message: `the approval API answered ${reply.status} without a JSON document` };
-  }
+  const answer = approvalAnswerSchema.safeParse(await reply.json().catch(() => null));
+  const body: ApprovalAnswer = answer.success ? answer.data : { reason: 'GATEWAY_ERROR', message: `the approval API answered ${reply.status} without its JSON document` };
   return {
     ok: reply.ok && body.ok === true,
     changeId: input.changeId,
@@ -62,12 +61,24 @@ export async function decideThroughLink(
     decision: input.decision,
     httpStatus: reply.status,
     callerIdentity: caller.Arn ?? null,
-    ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
-    ...(body.reasonCode !== undefined ? { reasonCode: body.reasonCode as string | null } : {}),
-    ...(typeof body.message === 'string' ? { message: body.message } : {}),
-    ...(typeof body.changeStatus === 'string' ? { changeStatus: body.changeStatus } : {}),
+    ...(body.reason !== undefined ? { reason: body.reason } : {}),
+    ...(body.reasonCode !== undefined ? { reasonCode: body.reasonCode } : {}),
+    ...(body.message !== undefined ? { message: body.message } : {}),
+    ...(body.changeStatus !== undefined ? { changeStatus: body.changeStatus } : {}),
+    ...(body.stillNeeded !== undefined ? { stillNeeded: body.stillNeeded } : {}),
   };
 }
+
+/** The approval API's JSON answer (lambdas/handlers/approval-api.ts), the fields the CLI reports. */
+const approvalAnswerSchema = z.object({
+  ok: z.boolean().optional(),
+  reason: z.string().optional(),
+  reasonCode: z.string().nullable().optional(),
+  message: z.string().optional(),
+  changeStatus: z.string().optional(),
+  stillNeeded: z.number().int().nonnegative().optional(),
+});
+type ApprovalAnswer = z.infer<typeof approvalAnswerSchema>;
 
 
 function withTrailingSlash(url: string): string {

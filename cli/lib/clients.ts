@@ -2,6 +2,9 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -15,6 +18,9 @@ export interface OperatorClients {
   readonly secrets: SecretsManagerClient;
   readonly sfn: SFNClient;
   readonly sts: STSClient;
+  readonly s3: S3Client;
+  readonly kms: KMSClient;
+  readonly lambda: LambdaClient;
 }
 
 /**
@@ -38,6 +44,10 @@ export function operatorClients(settings: ClientSettings): OperatorClients {
     secrets: new SecretsManagerClient(config),
     sfn: new SFNClient(config),
     sts: new STSClient(config),
+    // Path-style when an endpoint is given (the local gateway is an IP address).
+    s3: new S3Client({ ...config, forcePathStyle: settings.endpoint !== undefined }),
+    kms: new KMSClient(config),
+    lambda: new LambdaClient(config),
   };
 }
 

@@ -8,6 +8,7 @@ import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import { EvidenceStore } from '../../lambdas/stores/evidence-store.js';
 import { PlanStore } from '../../lambdas/stores/plan-store.js';
 import { PolicyStore } from '../../lambdas/stores/policy-store.js';
+import { CheckpointStore } from '../../lambdas/stores/checkpoint-store.js';
 import { configuredRegion, operatorClients, type ClientSettings, type OperatorClients } from './clients.js';
 import { localStateDir, readLocalConnection } from './connection.js';
 import { OperationFailed, UsageError } from './io.js';
@@ -34,6 +35,8 @@ export interface StackContext {
   readonly plans: PlanStore;
   readonly policies: PolicyStore;
   readonly approvals: ApprovalStore;
+  /** Signed evidence checkpoints (and the policy high-water mark they carry). */
+  readonly checkpoints: CheckpointStore;
 }
 
 /** The stack named by NHIGOV_STACK (the global --stack option sets it); null: the local stack. */
@@ -92,6 +95,7 @@ export async function contextFor(input: { stackName: string; mode: StackTarget['
     plans: new PlanStore(db, outputs.tables.plans),
     policies: new PolicyStore(db, outputs.tables.policies),
     approvals: new ApprovalStore(db, outputs.tables.approvals),
+    checkpoints: new CheckpointStore(clients.s3, clients.kms, { bucket: outputs.checkpoints.bucket, keyArn: outputs.checkpoints.keyArn }),
   };
 }
 

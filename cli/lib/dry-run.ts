@@ -1,10 +1,9 @@
 import { ACTION_CATALOG } from '../../lambdas/connectors/registry.js';
-import { readSnapshot } from '../../lambdas/connectors/snapshot-reader.js';
 import { changeIdForEvent, type GovernanceEvent } from '../../lambdas/domain/events.js';
 import type { Plan } from '../../lambdas/domain/plan-model.js';
 import type { Snapshot } from '../../lambdas/domain/snapshot.js';
 import { planChange } from '../../lambdas/domain/plan.js';
-import { snapshotScopeFor } from '../../lambdas/handlers/plan.js';
+import { readTriggerSnapshot } from '../../lambdas/handlers/plan.js';
 import type { StackContext } from './context.js';
 
 /**
@@ -15,6 +14,6 @@ import type { StackContext } from './context.js';
 export async function dryRunPlan(ctx: StackContext, event: GovernanceEvent, now: Date = new Date(), snapshotRead?: Snapshot): Promise<Plan> {
   const signed = await ctx.policies.loadVerified(ctx.outputs.policyPublicKeyPem);
   const connectors = { iam: ctx.clients.iam, secrets: ctx.clients.secrets, now: () => now };
-  const snapshot = snapshotRead ?? (await readSnapshot(connectors, snapshotScopeFor(event)));
+  const snapshot = snapshotRead ?? (await readTriggerSnapshot(connectors, event));
   return planChange({ changeId: changeIdForEvent(event.id), policy: signed.policy, policyVersion: signed.version, event, snapshot, now, catalog: ACTION_CATALOG });
 }

@@ -75,6 +75,9 @@ function approvalSection(doc: ShowDocument, base: string): string {
     ['Requested', time(str(approval.requestedAt))],
     ['Expires', time(str(approval.expiresAt))],
     ...(approval.decidedBy ? [['Decided', `${esc(approval.decidedBy)} via ${esc(approval.channel)} at ${time(str(approval.decidedAt))}${approval.comment ? `: “${esc(approval.comment)}”` : ''}`]] : []),
+    ...(!approval.decidedBy && typeof approval.stillNeeded === 'number' && approval.stillNeeded > 0
+      ? [['Still needed', `${approval.stillNeeded} more approval${approval.stillNeeded === 1 ? '' : 's'}; approved so far by ${stringList(approval.approvedBy).map(esc).join(', ') || 'nobody'}`]]
+      : []),
   ];
   const dl = `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
   const open = status === 'PENDING' && doc.status === 'AWAITING_APPROVAL';

@@ -8,6 +8,7 @@ import { FUNCTION_CAPABILITIES, type FunctionCapability, type FunctionDefinition
 import type { ApprovalChannels } from './approval-channels.js';
 import { StackDefinitionError } from './errors.js';
 import type { HandlerFunction } from './functions.js';
+import type { TrustAnchors } from './trust-anchors.js';
 import { stateMachineArn, type StateMachineId, type Workflows } from './workflows.js';
 
 /** Declared per function in FUNCTIONS (`uses`, infra/resources.ts), which documents each one. */
@@ -34,6 +35,8 @@ export interface CapabilityContext {
   readonly prefix: string;
   readonly workflows: Workflows;
   readonly channels: ApprovalChannels;
+  /** The checkpoint bucket and signing key. */
+  readonly trustAnchors: TrustAnchors;
   /** The approval endpoint, when the stack has one. */
   readonly approvalBaseUrl?: string;
 }
@@ -86,6 +89,13 @@ export function applyCapabilities(handler: HandlerFunction, context: CapabilityC
       case 'approvalKey':
         context.channels.linkSigningKey.grantRead(role);
         fn.addEnvironment('NHIGOV_APPROVAL_HMAC_SECRET_ARN', context.channels.linkSigningKey.secretArn);
+        break;
+      case 'checkpointRead':
+      case 'checkpointWrite':
+        if (capability === 'checkpointWrite') context.trustAnchors.grantWrite(role);
+        else context.trustAnchors.grantRead(role);
+        fn.addEnvironment('NHIGOV_CHECKPOINT_BUCKET', context.trustAnchors.bucket.bucketName);
+        fn.addEnvironment('NHIGOV_CHECKPOINT_KEY_ARN', context.trustAnchors.key.keyArn);
         break;
     }
   }

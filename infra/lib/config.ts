@@ -15,8 +15,19 @@ import { PROJECT_ROOT } from './paths.js';
 export interface DeployConfig {
   /** Prefix of every physical name (tables, functions, state machines). @default 'nhigov' */
   readonly prefix: string;
-  /** The EventBridge bus the rules listen on and the reconcile schedule puts onto. @default 'default' */
+  /**
+   * The governance bus the stack creates: producers put the custom events (`hr.system`,
+   * `security.findings`, `nhigov`) here, its rules listen here, the reconcile schedule puts here.
+   * @default `${prefix}-governance`
+   */
   readonly eventBusName: string;
+  /**
+   * Who may put events on the governance bus (its resource policy): account ids and role ARNs.
+   * @default - the stack's own account
+   */
+  readonly eventProducerPrincipals: readonly string[];
+  /** Okta's partner event source (`aws.partner/okta.com/...`): the stack adds a rule on its bus. @default - Okta not connected */
+  readonly oktaEventSourceName?: string;
   /** The SES identity approval emails are sent from. @default - no email; approvals go to Slack only */
   readonly sesSender?: string;
   /**
@@ -41,12 +52,18 @@ export interface DeployConfig {
   readonly reconcileSchedule: string;
   /** EventBridge Scheduler expression of the daily finalize run. @default 'cron(30 3 * * ? *)' */
   readonly finalizeSchedule: string;
+  /** Object Lock retention (compliance mode) of each evidence checkpoint, in days. @default 400 */
+  readonly checkpointRetentionDays: number;
+  /** EventBridge Scheduler expression of the checkpoint of changes in flight. @default 'rate(1 hour)' */
+  readonly checkpointSchedule: string;
 }
 
 /** The context keys this app reads, with what each accepts. */
 export const CONTEXT_KEYS = [
   'prefix',
   'eventBusName',
+  'eventProducerPrincipals',
+  'oktaEventSourceName',
   'sesSender',
   'approverEmails',
   'sesSandbox',
@@ -58,6 +75,8 @@ export const CONTEXT_KEYS = [
   'logRetentionDays',
   'reconcileSchedule',
   'finalizeSchedule',
+  'checkpointRetentionDays',
+  'checkpointSchedule',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -75,7 +94,16 @@ const retentionDays = z.coerce
 
 const contextSchema = z.strictObject({
   prefix: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'lowercase letters, digits and -, 2 to 20 characters').default(DEFAULT_PREFIX),
-  eventBusName: z.string().regex(/^[\w.\-/]{1,256}$/, 'an EventBridge bus name').default('default'),
+  eventBusName: z
+    .string()
+    .regex(/^[\w.-]{1,256}$/, 'an EventBridge bus name (letters, digits, . _ -)')
+    .refine((name) => name !== 'default', 'the governance bus is the stack\'s own: not the default bus')
+    .optional(),
+  eventProducerPrincipals: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+    z.array(z.string().regex(/^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+)$/, 'an account id (12 digits) or an IAM role or user ARN')).default([]),
+  ),
+  oktaEventSourceName: z.string().regex(/^aws\.partner\/okta\.com\/[\w.\-/]{1,200}$/, 'an Okta partner event source name (aws.partner/okta.com/...)').optional(),
   sesSender: email.optional(),
   approverEmails: emailList.default([]),
   sesSandbox: bool.default(true),
@@ -87,6 +115,9 @@ const contextSchema = z.strictObject({
   logRetentionDays: retentionDays.default(RetentionDays.THREE_MONTHS),
   reconcileSchedule: scheduleExpression.default('cron(0 3 * * ? *)'),
   finalizeSchedule: scheduleExpression.default('cron(30 3 * * ? *)'),
+  // Compliance mode: nobody, root included, can delete a checkpoint or shorten this before it runs out.
+  checkpointRetentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
+  checkpointSchedule: scheduleExpression.default('rate(1 hour)'),
 });
 
 /**
@@ -97,11 +128,13 @@ export function parseDeployConfig(read: (key: ContextKey) => unknown): DeployCon
   const raw = Object.fromEntries(CONTEXT_KEYS.flatMap((key) => (read(key) === undefined ? [] : [[key, read(key)]])));
   const parsed = contextSchema.safeParse(raw);
   if (!parsed.success) throw new DeployConfigError(`invalid CDK context: ${formatIssues(parsed.error)}`);
-  const { policyPublicKeyFile, logRetentionDays, policyPublicKey, ...rest } = parsed.data;
+  const { policyPublicKeyFile, logRetentionDays, policyPublicKey, eventBusName, oktaEventSourceName, ...rest } = parsed.data;
   if (policyPublicKey && policyPublicKeyFile) throw new DeployConfigError('set policyPublicKey or policyPublicKeyFile, not both');
   const pem = policyPublicKeyFile ? readFileSync(path.resolve(PROJECT_ROOT, policyPublicKeyFile), 'utf8') : policyPublicKey;
   return {
     ...rest,
+    eventBusName: eventBusName ?? `${rest.prefix}-governance`,
+    ...(oktaEventSourceName === undefined ? {} : { oktaEventSourceName }),
     logRetention: logRetentionDays as RetentionDays,
     ...(pem === undefined ? {} : { policyPublicKey: checkedPolicyKey(pem) }),
   };

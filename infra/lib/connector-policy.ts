@@ -1,20 +1,27 @@
 /**
- * The connector policy: every IAM action a connector action declares (lambdas/connectors/registry.ts)
- * plus the bulk reads of the snapshot reader, scoped to NHIs tagged `nhi-governed=true` wherever
- * IAM can evaluate that condition. Nothing here is a hand-kept list of what the connectors call:
- * adding an action kind adds its permissions to the role on the next deploy.
+ * The connector policies, derived from what each connector action declares
+ * (lambdas/connectors/registry.ts): the read policy (every declared read plus the bulk reads of
+ * the snapshot reader) and the write policy (every declared write), both scoped to NHIs tagged
+ * `nhi-governed=true` wherever IAM can evaluate that condition. Nothing here is a hand-kept list
+ * of what the connectors call: adding an action kind adds its permissions on the next deploy.
  */
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { connectorPermissions } from '../../lambdas/connectors/registry.js';
+import { connectorPermissions, connectorTagKeys } from '../../lambdas/connectors/registry.js';
 import { SNAPSHOT_PERMISSIONS } from '../../lambdas/connectors/snapshot-reader.js';
 import { GOVERNED_TAG } from '../../lambdas/domain/snapshot.js';
+import type { ConnectorAccess } from '../resources.js';
 import { StackDefinitionError } from './errors.js';
 
-/** Every action the connector role needs: what connectors declare ∪ what the snapshot reads. */
-export function connectorActions(): string[] {
-  return [...new Set([...connectorPermissions(), ...SNAPSHOT_PERMISSIONS])].sort();
+/**
+ * The actions of one side of the connector policies: `read` is every declared read plus what the
+ * snapshot reads, `write` every declared write; without a side, both.
+ */
+export function connectorActions(side?: 'read' | 'write'): string[] {
+  const read = [...connectorPermissions('read'), ...SNAPSHOT_PERMISSIONS];
+  const write = connectorPermissions('write');
+  return [...new Set(side === 'read' ? read : side === 'write' ? write : [...read, ...write])].sort();
 }
 
 /**
@@ -37,9 +44,9 @@ const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Tagging actions: tag-scoped like the rest, and additionally barred from touching the governance
- * tag itself, so the connector can move an `owner` tag but never take an NHI out of governance
- * (or pull one in).
+ * Tagging actions: tag-scoped like the rest, and additionally limited to the tag keys the
+ * connectors declare (`permissions.tagKeys`), so the connector can move an `owner` tag but never
+ * take an NHI out of governance (or pull one in) nor retarget a secret (`nhigov:user`).
  */
 const TAGGING_ACTIONS: ReadonlySet<string> = new Set([
   'iam:TagUser',
@@ -76,14 +83,34 @@ function scopedResources(service: string, stack: Stack): string[] {
 export interface ConnectorScope {
   /** IAM path of the groups group-membership actions may change, e.g. "/" or "/governed/". @default '/' */
   readonly groupPath?: string;
+  /** Per service, the only tag keys its tagging actions may set or remove. @default connectorTagKeys() */
+  readonly tagKeys?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
+ * The governance guard on every scoped statement. Letter case, as the IAM documentation states it
+ * (not measured against live IAM):
+ * - the tag key: condition key names are not case-sensitive, and an IAM user / role holds one
+ *   tag per key whatever its case (tagging `NHI-Governed` replaces `nhi-governed`), so the key's
+ *   spelling neither hides a governed user or role from this guard nor forges a second tag.
+ *   Secrets Manager keys are case-sensitive: a secret can carry `NHI-Governed` beside
+ *   `nhi-governed`, but only a principal other than the connector can put it there (below);
+ * - the value: StringEquals compares case-sensitively on purpose. `isGoverned` (the planner)
+ *   accepts exactly "true"; StringEqualsIgnoreCase would reach `True`/`TRUE` NHIs the planner
+ *   never governs, so a different case only ever denies (fail closed).
+ * Writing the tag is closed by an allowlist of tag keys on tagging actions (case-sensitive
+ * StringEquals: `NHI-GOVERNED` is not `owner`), not by a deny list that a case change slips past
+ * (the former `ForAllValues:StringNotEquals nhi-governed` let `NHI-Governed` through).
+ */
+const GOVERNED_CONDITION = { StringEquals: { [`aws:ResourceTag/${GOVERNED_TAG}`]: 'true' } };
+
+/**
  * Groups the actions into statements: bulk reads on "*", group membership by group path, and
- * per service the tag-scoped actions, tagging actions kept off the governance tag.
+ * per service the tag-scoped actions, tagging actions limited to the declared tag keys.
  */
 export function connectorStatements(actions: readonly string[], stack: Stack, scope: ConnectorScope = {}): iam.PolicyStatement[] {
-  const governed = { StringEquals: { [`aws:ResourceTag/${GOVERNED_TAG}`]: 'true' } };
+  const governed = GOVERNED_CONDITION;
+  const tagKeys = scope.tagKeys ?? connectorTagKeys();
   const statements: iam.PolicyStatement[] = [];
   const unscoped = actions.filter((a) => UNSCOPABLE_ACTIONS.has(a));
   if (unscoped.length) statements.push(new iam.PolicyStatement({ sid: 'BulkReadsWithoutResource', actions: unscoped, resources: ['*'] }));
@@ -109,15 +136,23 @@ export function connectorStatements(actions: readonly string[], stack: Stack, sc
     if (tagging.length) {
       statements.push(
         new iam.PolicyStatement({
-          sid: `${sid}TagGovernedKeepGovernanceTag`,
+          sid: `${sid}TagGovernedDeclaredKeysOnly`,
           actions: tagging,
           resources,
-          conditions: { ...governed, 'ForAllValues:StringNotEquals': { 'aws:TagKeys': [GOVERNED_TAG] } },
+          conditions: { ...governed, 'ForAllValues:StringEquals': { 'aws:TagKeys': writableTagKeys(service, tagKeys) } },
         }),
       );
     }
   }
   return statements;
+}
+
+function writableTagKeys(service: string, tagKeys: ReadonlyMap<string, readonly string[]>): string[] {
+  const keys = [...(tagKeys.get(service) ?? [])].sort();
+  if (!keys.length) throw new StackDefinitionError(`connector tagging actions of "${service}" declare no tagKeys: refusing to grant tagging with any key`);
+  const governance = keys.find((key) => key.toLowerCase() === GOVERNED_TAG.toLowerCase());
+  if (governance !== undefined) throw new StackDefinitionError(`connector tagKeys of "${service}" name the governance tag "${governance}": no connector may write it`);
+  return keys;
 }
 
 function serviceOf(action: string): string {
@@ -126,34 +161,45 @@ function serviceOf(action: string): string {
   return service;
 }
 
-/** The connector role's policy, one managed policy attached to every connector function's role. */
 export interface ConnectorPolicyProps {
   /** IAM path of the groups the connector may add users to / remove users from. @default '/' */
   readonly groupPath?: string;
 }
 
+/**
+ * The two connector policies, each one managed policy: `read` for every connector function,
+ * `write` only for the functions that write (`connector: 'readWrite'`, infra/resources.ts).
+ */
 export class ConnectorPolicy extends Construct {
-  /** The managed policy holding the connector statements. */
-  readonly policy: iam.ManagedPolicy;
+  /** The declared reads and the snapshot reads. */
+  readonly read: iam.ManagedPolicy;
+  /** The declared writes (IAM / Secrets Manager mutations). */
+  readonly write: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ConnectorPolicyProps = {}) {
     super(scope, id);
+    const connectorScope = props.groupPath ? { groupPath: props.groupPath } : {};
+    this.read = this.policy('ReadPolicy', connectorActions('read'), connectorScope, 'nhi-governor connectors, reads: what connector actions read and verify, and the snapshot reads, on NHIs tagged nhi-governed=true');
+    this.write = this.policy('WritePolicy', connectorActions('write'), connectorScope, 'nhi-governor connectors, writes: the IAM / Secrets Manager mutations connector actions declare, on NHIs tagged nhi-governed=true');
+  }
+
+  /** Attaches the policies of one connector access mode to a function's role. */
+  attachTo(role: iam.IRole, access: ConnectorAccess): void {
+    if (access === 'none') return;
+    role.addManagedPolicy(this.read);
+    if (access === 'readWrite') role.addManagedPolicy(this.write);
+  }
+
+  private policy(id: string, actions: readonly string[], connectorScope: ConnectorScope, description: string): iam.ManagedPolicy {
     const stack = Stack.of(this);
-    const statements = connectorStatements(connectorActions(), stack, props.groupPath ? { groupPath: props.groupPath } : {});
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: 'nhi-governor connectors: the IAM / Secrets Manager actions connector actions declare, on NHIs tagged nhi-governed=true',
-      statements,
-    });
+    const statements = connectorStatements(actions, stack, connectorScope);
+    const policy = new iam.ManagedPolicy(this, id, { description, statements });
     const reason =
       'Governed NHIs are not known at deploy time: every user / role / secret action is limited by the aws:ResourceTag/nhi-governed=true condition instead of by name. The bulk reads (GetAccountAuthorizationDetails, ListSecrets) have no resource type, so IAM only accepts "*" for them. Group membership acts on groups, which cannot be tagged: limited to the governedGroupPath.';
     for (const resource of wildcardResources(stack, statements)) {
-      Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+      Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     }
-  }
-
-  /** Attaches the connector statements to a function's role. */
-  attachTo(role: iam.IRole): void {
-    role.addManagedPolicy(this.policy);
+    return policy;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The event route (docs/architecture.md): one EventBridge rule per event type of EVENT_RULES (patterns
- * from lambdas/domain/events.ts, which the local stack uses too) → one SQS queue with a
+ * The event route (docs/architecture.md): one EventBridge rule per event type and provider signal of
+ * EVENT_RULES (patterns from lambdas/domain/events.ts and signals/, which the local stack uses too),
+ * each on its bus → one SQS queue with a
  * dead-letter queue → the `ingest` function through an event source mapping that reports
  * partial batch failures (a failed StartExecution is retried alone; a malformed event is dropped).
  */
@@ -11,10 +12,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { EVENT_RULES } from '../resources.js';
+import type { RuleBus } from '../../lambdas/domain/signals/index.js';
+import type { EventRuleDefinition } from '../resources.js';
 import { pascalCase } from './functions.js';
 
-export type EventRuleDefinition = (typeof EVENT_RULES)[number];
+export type { EventRuleDefinition } from '../resources.js';
 
 /** Attempts before a message moves to the dead-letter queue. */
 const MAX_RECEIVES = 5;
@@ -22,8 +24,8 @@ const MAX_RECEIVES = 5;
 const VISIBILITY_PER_FUNCTION_TIMEOUT = 6;
 
 export interface EventRoutingProps {
-  /** The bus the rules listen on. */
-  readonly eventBus: events.IEventBus;
+  /** The buses the rules listen on, by EventRuleDefinition.bus; a rule whose bus is absent (Okta not connected) is left out. */
+  readonly buses: Readonly<Partial<Record<RuleBus, events.IEventBus>>>;
   /** One rule each. */
   readonly rules: readonly EventRuleDefinition[];
   /** The function that validates events and starts changes. */
@@ -58,11 +60,13 @@ export class EventRouting extends Construct {
     });
     const rules = new Map<string, events.Rule>();
     for (const definition of props.rules) {
+      const eventBus = props.buses[definition.bus];
+      if (!eventBus) continue;
       rules.set(
         definition.id,
         new events.Rule(this, `${pascalCase(definition.id)}Rule`, {
-          eventBus: props.eventBus,
-          description: `nhi-governor: "${definition.detailType}" events to the ingest queue`,
+          eventBus,
+          description: `nhi-governor: ${definition.description} to the ingest queue`,
           eventPattern: toCdkPattern(definition.pattern),
           targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
         }),

@@ -1,7 +1,7 @@
 /**
  * One Lambda per entry of FUNCTIONS, bundled by NodejsFunction with the project's esbuild (never
- * Docker), each with its own role holding exactly its declared table access, the connector policy
- * when it calls connectors, its own log group and X-Ray tracing.
+ * Docker), each with its own role holding exactly its declared table access, the connector
+ * policies of its declared connector access, its own log group and X-Ray tracing.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -33,7 +33,7 @@ export interface HandlerFunctionsProps {
   readonly functions: readonly FunctionDefinition[];
   /** The tables their `tables` declarations refer to. */
   readonly tables: GovernanceTables;
-  /** Attached to the role of every function with `connector: true`. */
+  /** Its read policy goes to every function with `connector: 'read'`, both to `connector: 'readWrite'`. */
   readonly connectorPolicy: ConnectorPolicy;
   /** Retention of each function's log group. */
   readonly logRetention: logs.RetentionDays;
@@ -97,6 +97,7 @@ export class HandlerFunctions extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(definition.timeoutSeconds),
+      ...(definition.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: definition.reservedConcurrency } : {}),
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
@@ -118,15 +119,15 @@ export class HandlerFunctions extends Construct {
       },
     });
     const appendsEvidence = definition.tables.some(({ id, access }) => id === 'evidence' && access === 'append');
-    if (appendsEvidence && !definition.tables.some(({ id, access }) => id === 'changes' && access === 'readWrite')) {
+    if (appendsEvidence && !definition.tables.some(({ id, access }) => id === 'changes' && (access === 'readUpdate' || access === 'readWrite'))) {
       // EvidenceStore takes each seq from a counter on the change item (UpdateItem on changes).
-      throw new StackDefinitionError(`function "${definition.name}" appends evidence but lacks { id: 'changes', access: 'readWrite' }: evidence seqs come from a counter on the change item`);
+      throw new StackDefinitionError(`function "${definition.name}" appends evidence but lacks { id: 'changes', access: 'readUpdate' }: evidence seqs come from a counter on the change item`);
     }
     for (const { id: tableId, access } of definition.tables) {
       props.tables.grant(role, tableId, access, `function "${definition.name}"`);
     }
     if (definition.tables.some(({ access }) => access !== 'read')) acknowledgeTableKeyGrants(role);
-    if (definition.connector) props.connectorPolicy.attachTo(role);
+    props.connectorPolicy.attachTo(role, definition.connector);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',

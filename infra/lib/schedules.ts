@@ -6,6 +6,10 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../../lambdas/domain/events.js';
@@ -21,12 +25,18 @@ export interface SchedulesProps {
   readonly finalize?: sfn.IStateMachine;
   /** Scheduler expression of the finalize run. */
   readonly finalizeSchedule: string;
+  /** The function that checkpoints the evidence heads of changes in flight. @default - no checkpoint schedule */
+  readonly checkpoint?: lambda.IFunction;
+  /** Scheduler expression of the checkpoint run. */
+  readonly checkpointSchedule: string;
 }
 
 export class Schedules extends Construct {
   readonly reconcile: scheduler.Schedule;
   /** Present when the stack has a finalize state machine. */
   readonly finalize: scheduler.Schedule | undefined;
+  /** Present when the stack has a checkpoint function. */
+  readonly checkpoint: scheduler.Schedule | undefined;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
@@ -51,5 +61,23 @@ export class Schedules extends Construct {
           }),
         })
       : undefined;
+    this.checkpoint = props.checkpoint ? this.checkpointSchedule(props.checkpoint, props.checkpointSchedule) : undefined;
+  }
+
+  /** Its own role: grantInvoke's `ARN:*` (versions, aliases) is acknowledged there, for this one function. */
+  private checkpointSchedule(fn: lambda.IFunction, expression: string): scheduler.Schedule {
+    const role = new iam.Role(this, 'CheckpointRole', { assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'), description: 'nhi-governor: invokes the checkpoint function hourly' });
+    const cfn = fn.node.defaultChild;
+    if (cfn instanceof CfnFunction) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfn)}.Arn>:*]`,
+        reason: 'grantInvoke covers the versions and aliases of the one checkpoint function.',
+      });
+    }
+    return new scheduler.Schedule(this, 'Checkpoint', {
+      description: 'nhi-governor: hourly signed checkpoint of the evidence heads of changes in flight',
+      schedule: scheduler.ScheduleExpression.expression(expression),
+      target: new schedulerTargets.LambdaInvoke(fn, { role, input: scheduler.ScheduleTargetInput.fromObject({ reason: 'scheduled' }) }),
+    });
   }
 }

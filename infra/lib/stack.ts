@@ -25,17 +25,21 @@ import { applyCapabilities } from './capabilities.js';
 import type { DeployConfig } from './config.js';
 import { ConnectorPolicy } from './connector-policy.js';
 import { GovernanceDashboard } from './dashboard.js';
+import { EventBuses } from './event-buses.js';
 import { EventRouting, type EventRuleDefinition } from './event-routing.js';
 import { HandlerFunctions, pascalCase } from './functions.js';
 import { GovernanceMetrics } from './metrics.js';
 import { Schedules } from './schedules.js';
 import { GovernanceTables } from './tables.js';
+import { TrustAnchors } from './trust-anchors.js';
 import { stateMachineArn, stateMachineEnvName, Workflows } from './workflows.js';
 
 /** The function the event route delivers to; the definitions must have it. */
 export const INGEST_FUNCTION = 'ingest';
 /** The function that serves the signed-link approval API; gets a public function URL when present. */
 export const APPROVAL_API_FUNCTION = 'approval-api';
+/** The function the hourly checkpoint schedule (and `nhigov evidence checkpoint`, `policy activate`) invokes. */
+export const CHECKPOINT_FUNCTION = 'checkpoint';
 
 /** What the stack contains. */
 export interface StackDefinitions {
@@ -87,10 +91,15 @@ export class NhiGovernorStack extends Stack {
     });
     const workflows = new Workflows(this, 'Workflows', { prefix, stateMachines: definitions.stateMachines, functions, logRetention: config.logRetention });
 
-    const eventBus = events.EventBus.fromEventBusName(this, 'EventBus', config.eventBusName);
+    const buses = new EventBuses(this, 'EventBuses', {
+      eventBusName: config.eventBusName,
+      producerPrincipals: config.eventProducerPrincipals,
+      ...(config.oktaEventSourceName ? { oktaEventSourceName: config.oktaEventSourceName } : {}),
+    });
+    const eventBus = buses.governance;
     const ingest = functions.get(INGEST_FUNCTION);
     const routing = new EventRouting(this, 'Events', {
-      eventBus,
+      buses: buses.byRole,
       rules: definitions.eventRules,
       ingest: ingest.fn,
       ingestTimeout: Duration.seconds(ingest.definition.timeoutSeconds),
@@ -106,22 +115,27 @@ export class NhiGovernorStack extends Stack {
     const approvalApi = functions.find(APPROVAL_API_FUNCTION);
     // The API verifies the HMAC signature of every link itself; IAM auth would need AWS credentials in the approver's browser.
     const approvalUrl = approvalApi?.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    const trustAnchors = new TrustAnchors(this, 'TrustAnchors', { retentionDays: config.checkpointRetentionDays });
     for (const handler of functions.all()) {
       applyCapabilities(handler, {
         prefix,
         workflows,
         channels,
+        trustAnchors,
         // The endpoint itself does not get its own URL: that would be a dependency cycle.
         ...(approvalUrl && handler !== approvalApi ? { approvalBaseUrl: approvalUrl.url } : {}),
       });
     }
 
     const finalize = workflows.find('finalize');
+    const checkpoint = functions.find(CHECKPOINT_FUNCTION);
     new Schedules(this, 'Schedules', {
       eventBus,
       reconcileSchedule: config.reconcileSchedule,
       finalizeSchedule: config.finalizeSchedule,
       ...(finalize ? { finalize } : {}),
+      checkpointSchedule: config.checkpointSchedule,
+      ...(checkpoint ? { checkpoint: checkpoint.fn } : {}),
     });
 
     const metrics = new GovernanceMetrics();
@@ -145,11 +159,14 @@ export class NhiGovernorStack extends Stack {
       new CfnOutput(this, `${pascalCase(smId)}StateMachineArn`, { value: stateMachine.stateMachineArn });
     }
     for (const { definition, table } of tables.all()) new CfnOutput(this, `${pascalCase(definition.id)}TableName`, { value: table.tableName });
-    new CfnOutput(this, 'EventBusName', { value: config.eventBusName, description: 'Put governance events here' });
+    new CfnOutput(this, 'EventBusName', { value: config.eventBusName, description: 'Put governance events here (only the allowed producers may)' });
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: routing.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     new CfnOutput(this, 'SlackWebhookSecretArn', { value: channels.slackWebhook.secretArn });
     new CfnOutput(this, 'ApprovalLinkKeySecretArn', { value: channels.linkSigningKey.secretArn, description: 'The HMAC key approval links are signed with: who may read it may sign links (nhigov approve)' });
+    new CfnOutput(this, 'CheckpointBucketName', { value: trustAnchors.bucket.bucketName, description: 'Signed evidence checkpoints (Object Lock, compliance mode)' });
+    new CfnOutput(this, 'CheckpointKeyArn', { value: trustAnchors.key.keyArn, description: 'The KMS key checkpoints are signed with: verifying needs only its public key (kms:GetPublicKey)' });
+    if (checkpoint) new CfnOutput(this, 'CheckpointFunctionName', { value: checkpoint.fn.functionName, description: 'Writes a checkpoint on demand (nhigov evidence checkpoint; policy activate raises the policy high-water mark through it)' });
     new CfnOutput(this, 'PolicyPublicKey', { value: policyPublicKey, description: 'The Ed25519 public key (PEM) the runtimes trust policies from' });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${dashboardName}`,

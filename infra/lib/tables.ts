@@ -27,6 +27,8 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   read: [...READ_ACTIONS],
   append: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   readRecordRuntime: [...READ_ACTIONS, ...RUNTIME_RECORD_ACTIONS].sort(),
+  // BatchWriteItem is left out on purpose: it carries DeleteRequests too.
+  readUpdate: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
   readWrite: [
     'dynamodb:BatchGetItem',
     'dynamodb:BatchWriteItem',
@@ -43,9 +45,10 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
 
 /**
  * Item mutations no principal may make on an append-only table, whatever its IAM policy says: a
- * Deny in the table's own resource policy. PutItem stays allowed (it is how events are appended);
- * an overwrite by PutItem is prevented by the stores' `attribute_not_exists` condition and would
- * break the hash chain that `nhigov evidence verify` recomputes.
+ * Deny in the table's own resource policy. PutItem stays allowed (it is how events are appended),
+ * and no IAM condition key can require its `attribute_not_exists`: the stores never overwrite,
+ * but a role holding PutItem can replace an item (which breaks the hash chain `nhigov evidence
+ * verify` recomputes, unless every later event is rewritten too).
  */
 export const APPEND_ONLY_DENIED_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLUpdate', 'dynamodb:UpdateItem'] as const;
 
@@ -105,11 +108,11 @@ export class GovernanceTables extends Construct {
 
   /**
    * Grants one access mode on one table (and its indexes, named one by one) plus the KMS use it
-   * implies. Refuses `readWrite` on an append-only table: that would allow DeleteItem/UpdateItem.
+   * implies. Refuses on an append-only table every mode that could update or delete items.
    */
   grant(role: iam.IRole, id: TableId, access: TableAccess, grantee: string): void {
     const { table, definition } = this.entry(id);
-    if (definition.appendOnly && (access === 'readWrite' || access === 'readRecordRuntime')) {
+    if (definition.appendOnly && (access === 'readWrite' || access === 'readUpdate' || access === 'readRecordRuntime')) {
       throw new StackDefinitionError(`${grantee}: table "${id}" is append-only; declare access 'append' (PutItem) or 'read', never '${access}'`);
     }
     if (access === 'readRecordRuntime' && definition.partitionKey.type !== 'S') {

@@ -62,7 +62,24 @@ export function validatedParams(action: ConnectorAction, params: unknown): JsonO
   return parsed.data;
 }
 
-/** Every IAM action any connector calls: the connector role's permissions. */
-export function connectorPermissions(): string[] {
-  return [...new Set(CONNECTOR_ACTIONS.flatMap((action) => action.permissions))].sort();
+/** Every IAM action any connector calls, or only those of one side of the declarations. */
+export function connectorPermissions(side?: 'read' | 'write'): string[] {
+  const declared = CONNECTOR_ACTIONS.flatMap(({ permissions }) => (side ? permissions[side] : [...permissions.read, ...permissions.write]));
+  return [...new Set(declared)].sort();
+}
+
+/** TagUser, UntagRole, TagResource, ...: the actions `tagKeys` is about. */
+export const isTaggingAction = (action: string): boolean => /:(Tag|Untag)[A-Z]/.test(action);
+
+/** The tag keys connector writes may set or remove, per service of their tagging actions ("iam", "secretsmanager"). */
+export function connectorTagKeys(): ReadonlyMap<string, readonly string[]> {
+  const byService = new Map<string, Set<string>>();
+  for (const { permissions } of CONNECTOR_ACTIONS) {
+    for (const service of new Set(permissions.write.filter(isTaggingAction).map((action) => action.split(':')[0] ?? ''))) {
+      const keys = byService.get(service) ?? new Set<string>();
+      for (const key of permissions.tagKeys ?? []) keys.add(key);
+      byService.set(service, keys);
+    }
+  }
+  return new Map([...byService].filter(([, keys]) => keys.size > 0).map(([service, keys]) => [service, [...keys].sort()]));
 }

@@ -3,6 +3,7 @@ import type { Plan } from './plan-model.js';
 import type { GovernancePolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import { normalizeEmail, verifyApprovalLinkSignature, type SignedApprovalLink } from './approval-link.js';
+import { DEFAULT_RULE, describeQuorum, quorumOf, type ApprovalRequirement, type Quorum } from './approval-rules.js';
 
 /** An approval request's lifecycle in the approvals table. */
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
@@ -17,10 +18,16 @@ export interface ApprovalFacts {
   readonly approvers: readonly string[];
   /** Owners of the NHIs the change touches (and, for a termination, the person leaving). */
   readonly owners: readonly string[];
+  /** Who the change hands an NHI to (incoming owner, a leaver's manager): barred as owners are. */
+  readonly recipients?: readonly string[];
   /** The person who asked for the change, when a person did. */
   readonly requestedBy?: string;
   readonly forbidOwnerApproval: boolean;
   readonly forbidRequesterApproval: boolean;
+  /** Every approval rule the change must meet (absent on older requests: one approver of the group). */
+  readonly rules?: readonly ApprovalRequirement[];
+  /** The approvals recorded so far, by approver (one each: the same approver twice counts once). */
+  readonly approvals?: Readonly<Record<string, { readonly decidedAt: string; readonly channel: string }>>;
 }
 
 /**
@@ -62,6 +69,9 @@ export function separationOfDuties(facts: ApprovalFacts, approverEmail: string):
   if (facts.forbidOwnerApproval && facts.owners.map(normalizeEmail).includes(approver)) {
     return verdict('SELF_APPROVAL_FORBIDDEN', `${approver} owns an NHI this change touches and may not approve it`);
   }
+  if (facts.forbidOwnerApproval && (facts.recipients ?? []).map(normalizeEmail).includes(approver)) {
+    return verdict('SELF_APPROVAL_FORBIDDEN', `this change hands ${approver} an NHI: another approver must decide it`);
+  }
   if (facts.forbidRequesterApproval && facts.requestedBy !== undefined && normalizeEmail(facts.requestedBy) === approver) {
     return verdict('SELF_APPROVAL_FORBIDDEN', `${approver} requested this change and may not approve it`);
   }
@@ -90,7 +100,21 @@ export function judgeLink(facts: ApprovalFacts, link: SignedApprovalLink, key: U
   if (facts.status !== 'PENDING') return refuse('ALREADY_DECIDED', `this request was already decided (${facts.status})`);
   const duty = separationOfDuties(facts, link.approver);
   if (duty) return { ok: false, ...duty };
-  return { ok: true, approver: normalizeEmail(link.approver) };
+  const approver = normalizeEmail(link.approver);
+  if (facts.approvals?.[approver]) {
+    return refuse('ALREADY_DECIDED', `${approver} already approved this change (${describeQuorum(quorumOfFacts(facts))}); the same approver counts once`);
+  }
+  return { ok: true, approver };
+}
+
+/** A request's requirements: its rules, or (an older request) one approver of the group. */
+export function requirementsOf(facts: Pick<ApprovalFacts, 'rules' | 'approvers'> & { readonly group?: string }): readonly ApprovalRequirement[] {
+  return facts.rules && facts.rules.length > 0 ? facts.rules : [{ name: DEFAULT_RULE, group: facts.group ?? 'approvers', minApprovers: 1, approvers: facts.approvers, reasons: [] }];
+}
+
+/** Where a request stands: the approvals recorded against its requirements. */
+export function quorumOfFacts(facts: ApprovalFacts): Quorum {
+  return quorumOf(requirementsOf(facts), Object.keys(facts.approvals ?? {}), eligibleApprovers(facts));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sha256Hex } from './canonical.js';
+import { contentHash, sha256Hex } from './canonical.js';
 
 const email = z.string().trim().toLowerCase().pipe(z.email());
 /** An IAM user, role or secret, by name or ARN. */
@@ -19,13 +19,27 @@ export const ownerChangedDetail = z.strictObject({
   toEmail: email,
 });
 
+/** Exposure severities, lowest first (the policy's contain-first floor compares by this order). */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+/** Accepted in any letter case (providers and people spell it `HIGH`, `High`, `high`). */
+export const severitySchema = z.string().trim().toLowerCase().pipe(z.enum(SEVERITIES));
+
+export function severityAtLeast(severity: Severity, floor: Severity): boolean {
+  return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(floor);
+}
+
+export const accessKeyIdSchema = z.string().regex(/^[A-Z0-9]{16,128}$/, 'an access key id');
+
+/** `nhi` may be left out when `accessKeyId` is given: Plan looks up the key's user (GetAccessKeyLastUsed). */
 export const credentialExposedDetail = z
   .strictObject({
-    nhi: nhiRef,
-    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'an access key id').optional(),
+    nhi: nhiRef.optional(),
+    accessKeyId: accessKeyIdSchema.optional(),
     secretId: nhiRef.optional(),
-    severity: z.enum(['low', 'medium', 'high', 'critical']),
-  });
+    severity: severitySchema,
+  })
+  .refine((d) => d.nhi !== undefined || d.accessKeyId !== undefined, { message: 'nhi is required unless accessKeyId is given', path: ['nhi'] });
 
 export const reconcileRequestedDetail = z.strictObject({
   scope: z.union([z.literal('all'), z.strictObject({ owner: email }), z.strictObject({ nhi: nhiRef })]),
@@ -48,19 +62,65 @@ export function eventPattern(detailType: EventDetailType): { source: string[]; '
   return { source: [EVENT_TYPES[detailType].source], 'detail-type': [detailType] };
 }
 
-export type GovernanceEvent =
-  | { id: string; detailType: 'Employee Terminated'; source: 'hr.system'; time?: string; detail: z.infer<typeof employeeTerminatedDetail> }
-  | { id: string; detailType: 'Owner Changed'; source: 'hr.system'; time?: string; detail: z.infer<typeof ownerChangedDetail> }
-  | { id: string; detailType: 'Credential Exposed'; source: 'security.findings'; time?: string; detail: z.infer<typeof credentialExposedDetail> }
-  | { id: string; detailType: 'Reconcile Requested'; source: 'nhigov'; time?: string; detail: z.infer<typeof reconcileRequestedDetail> };
+/**
+ * The provider signal a trigger was made from (AWS Health, GuardDuty, Access Analyzer, Security
+ * Hub, Okta): recorded as the change's cause in the plan and on TRIGGERED. Absent on the four
+ * custom event types, which are their own cause.
+ */
+export const signalCauseSchema = z.strictObject({
+  /** The provider's EventBridge source and detail-type. */
+  source: z.string().min(1).max(256),
+  detailType: z.string().min(1).max(256),
+  /** The provider event's EventBridge id (not part of the content hash: a redelivery may carry another). */
+  eventId: z.string().min(1).max(256),
+  /** What the provider reported: Health eventTypeCode, finding type, Security Hub control, Okta eventType. */
+  type: z.string().min(1).max(512),
+  /** The provider's reference: Health eventArn, finding id, Okta uuid. */
+  reference: z.string().min(1).max(2048),
+  /** What the provider named, when the trigger does not carry it (a session's temporary key id). */
+  subject: z.string().max(2048).optional(),
+  updatedAt: z.string().max(64).optional(),
+  /** The provider's own severity as given (GuardDuty's number, Security Hub's label). */
+  severity: z.union([z.string().max(64), z.number()]).optional(),
+  title: z.string().max(1024).optional(),
+});
+export type SignalCause = z.infer<typeof signalCauseSchema>;
 
-/** A GovernanceEvent as ingest passes it on (the change execution's input): parsed again at each edge. */
+interface TriggerBase {
+  /** The de-duplication key: the change id is derived from it. */
+  readonly id: string;
+  readonly time?: string;
+  readonly cause?: SignalCause;
+}
+
+/** The one internal trigger type: what ingest makes of any event, and all the workflow reads. */
+export type GovernanceEvent = TriggerBase &
+  (
+    | { detailType: 'Employee Terminated'; source: 'hr.system'; detail: z.infer<typeof employeeTerminatedDetail> }
+    | { detailType: 'Owner Changed'; source: 'hr.system'; detail: z.infer<typeof ownerChangedDetail> }
+    | { detailType: 'Credential Exposed'; source: 'security.findings'; detail: z.infer<typeof credentialExposedDetail> }
+    | { detailType: 'Reconcile Requested'; source: 'nhigov'; detail: z.infer<typeof reconcileRequestedDetail> }
+  );
+
+const triggerBase = { id: z.string().min(1).max(2048), time: z.string().optional(), cause: signalCauseSchema.optional() };
+
+/** A GovernanceEvent as ingest passes it on (the change execution's input), parsed strictly at each edge. */
 export const governanceEventSchema: z.ZodType<GovernanceEvent> = z.discriminatedUnion('detailType', [
-  z.object({ id: z.string().min(1), detailType: z.literal('Employee Terminated'), source: z.literal('hr.system'), time: z.string().optional(), detail: employeeTerminatedDetail }),
-  z.object({ id: z.string().min(1), detailType: z.literal('Owner Changed'), source: z.literal('hr.system'), time: z.string().optional(), detail: ownerChangedDetail }),
-  z.object({ id: z.string().min(1), detailType: z.literal('Credential Exposed'), source: z.literal('security.findings'), time: z.string().optional(), detail: credentialExposedDetail }),
-  z.object({ id: z.string().min(1), detailType: z.literal('Reconcile Requested'), source: z.literal('nhigov'), time: z.string().optional(), detail: reconcileRequestedDetail }),
+  z.strictObject({ ...triggerBase, detailType: z.literal('Employee Terminated'), source: z.literal('hr.system'), detail: employeeTerminatedDetail }),
+  z.strictObject({ ...triggerBase, detailType: z.literal('Owner Changed'), source: z.literal('hr.system'), detail: ownerChangedDetail }),
+  z.strictObject({ ...triggerBase, detailType: z.literal('Credential Exposed'), source: z.literal('security.findings'), detail: credentialExposedDetail }),
+  z.strictObject({ ...triggerBase, detailType: z.literal('Reconcile Requested'), source: z.literal('nhigov'), detail: reconcileRequestedDetail }),
 ]);
+
+/**
+ * The content a de-duplication key stands for: the same key with other content is a reused id
+ * (refused), the same content again a redelivery (one change). The provider's EventBridge id and
+ * the envelope time are left out: a provider may deliver the same finding twice under new ids.
+ */
+export function triggerContentHash(event: GovernanceEvent): string {
+  const { eventId: _eventId, ...cause } = event.cause ?? { eventId: '' };
+  return contentHash({ detailType: event.detailType, source: event.source, detail: event.detail, ...(event.cause ? { cause } : {}) });
+}
 
 const envelope = z.looseObject({
   id: z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, . : _ -').optional(),

@@ -8,6 +8,8 @@ export const EVIDENCE_TYPES = [
   'TRIGGERED', 'PLANNED', 'DECIDED', 'APPROVAL_REQUESTED', 'APPROVED', 'REJECTED', 'APPROVAL_REFUSED',
   'STALE_CHECKED', 'WRITE_ATTEMPTED', 'WRITE_FAILED', 'WRITTEN', 'VERIFIED', 'VERIFY_FAILED',
   'ROLLBACK_STARTED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'ESCALATED', 'EXEMPTED', 'FINALIZED', 'COMPLETED',
+  // The plan's findings, sent to their reason codes' routes (complete).
+  'FINDINGS_ROUTED',
   // A seq taken by a writer that never wrote it (it ended between taking and writing), filled by the next writer in line.
   'SEQ_ABANDONED',
 ] as const;
@@ -16,12 +18,12 @@ export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 /**
  * What may be appended to a change's chain after its COMPLETED event: the rollback workflow
  * records ROLLED_BACK / ROLLBACK_FAILED on the change it undid, finalize records FINALIZED on
- * the change it finalizes, and a retried complete step records ESCALATED / COMPLETED again;
+ * the change it finalizes, and a retried complete step records ESCALATED / FINDINGS_ROUTED / COMPLETED again;
  * any of those writers may leave a SEQ_ABANDONED behind.
  * Anything else after COMPLETED is refused as an insertion. A workflow that starts appending
  * another type to finished changes must add it here.
  */
-export const POST_COMPLETION_TYPES: readonly EvidenceType[] = ['COMPLETED', 'ESCALATED', 'FINALIZED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SEQ_ABANDONED'];
+export const POST_COMPLETION_TYPES: readonly EvidenceType[] = ['COMPLETED', 'ESCALATED', 'FINDINGS_ROUTED', 'FINALIZED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SEQ_ABANDONED'];
 
 /** What a writer supplies; the store adds seq, at, prevHash and hash. */
 export interface EvidenceDraft {

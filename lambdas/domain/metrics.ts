@@ -16,6 +16,12 @@ export const GOVERNANCE_METRICS = {
   approvalLatency: { name: 'ApprovalLatency', unit: 'Milliseconds' },
   /** Gauge: changes that ended ESCALATED. */
   openEscalations: { name: 'OpenEscalations', unit: 'Count' },
+  /** 1 per event that calls for nothing (another Health event type, an archived finding); dimension `source`. */
+  eventIgnored: { name: 'EventIgnored', unit: 'Count', dimension: 'source' },
+  /** 1 per delivery of an event id already used for different content (refused; it ends in the DLQ). */
+  eventIdReused: { name: 'EventIdReused', unit: 'Count' },
+  /** 1 per approval POST refused before it names a request it could decide (bad signature, unknown approval id); dimension `reason`. Not evidence. */
+  approvalLinkRefused: { name: 'ApprovalLinkRefused', unit: 'Count', dimension: 'reason' },
   /** Gauge: policy versions a runtime is behind the active one (0 when current). */
   policyVersionLag: { name: 'PolicyVersionLag', unit: 'Count' },
 } as const;

@@ -25,7 +25,7 @@ export interface Outcome {
 export function decideOutcome(plan: Plan, results: readonly ActionResult[], policy: GovernancePolicy): Outcome {
   const failed = results.filter((r) => r.status !== 'VERIFIED');
   const reasonCodes = [...new Set(failed.map((r) => (isReasonCode(r.error) ? r.error : 'TARGET_UNAVAILABLE')))];
-  if (failed.length === 0) return { status: 'VERIFIED', next: 'COMPLETE', reasonCodes: [], rollbackActionIds: [] };
+  if (failed.length === 0) return outcomeOfFindings(plan);
   const byId = new Map(plan.actions.map((a) => [a.actionId, a]));
   const failedGroups = new Set(failed.map((r) => byId.get(r.actionId)?.group));
   const rollbackGroups = new Set<string>();
@@ -40,4 +40,22 @@ export function decideOutcome(plan: Plan, results: readonly ActionResult[], poli
     .reverse();
   if (rollbackActionIds.length > 0) return { status: 'ROLLED_BACK', next: 'ROLLBACK', reasonCodes, rollbackActionIds };
   return { status: 'ESCALATED', next: 'ESCALATE', reasonCodes, rollbackActionIds: [] };
+}
+
+/** Findings that need a person: a change reporting one ends ESCALATED, whatever it wrote. */
+export const ESCALATING_FINDINGS: readonly ReasonCode[] = ['OWNER_UNKNOWN'];
+
+/** The findings of a plan that need a person (each code once, in the order found). */
+export function escalatingFindings(plan: Pick<Plan, 'findings'>): ReasonCode[] {
+  return [...new Set(plan.findings.map((f) => f.reasonCode).filter((code) => ESCALATING_FINDINGS.includes(code)))];
+}
+
+/**
+ * Every action verified (or none planned): NO_CHANGES for a plan without actions, VERIFIED for
+ * one with; ESCALATED either way when a finding needs a person (an NHI without an owner).
+ */
+export function outcomeOfFindings(plan: Pick<Plan, 'actions' | 'findings'>): Outcome {
+  const reasonCodes = escalatingFindings(plan);
+  if (reasonCodes.length > 0) return { status: 'ESCALATED', next: 'ESCALATE', reasonCodes, rollbackActionIds: [] };
+  return { status: plan.actions.length === 0 ? 'NO_CHANGES' : 'VERIFIED', next: 'COMPLETE', reasonCodes: [], rollbackActionIds: [] };
 }

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { ReasonCode } from './reasons.js';
+import type { ApprovalRequirement } from './approval-rules.js';
 import type { Snapshot } from './snapshot.js';
-import type { EventDetailType } from './events.js';
+import type { EventDetailType, SignalCause } from './events.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -57,6 +58,8 @@ export interface PlanTrigger {
   readonly detail: JsonObject;
   /** Who asked for the change, when a person did (rollback, CLI). */
   readonly requestedBy?: string;
+  /** The provider signal the trigger was made from (AWS Health, GuardDuty, ...). */
+  readonly cause?: SignalCause;
 }
 
 export interface Plan {
@@ -78,6 +81,10 @@ export interface Plan {
     readonly approvers: readonly string[];
     /** NHI owners in the plan: they may not approve it. */
     readonly owners: readonly string[];
+    /** Who the change hands an NHI to (an incoming owner, a leaver's manager): they may not approve it. */
+    readonly recipients?: readonly string[];
+    /** Every approval rule that applies and why (absent on older plans: the group, one approver). */
+    readonly rules?: readonly ApprovalRequirement[];
   };
 }
 

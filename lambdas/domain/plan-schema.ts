@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_DETAIL_TYPES } from './events.js';
+import { EVENT_DETAIL_TYPES, signalCauseSchema } from './events.js';
 import type { JsonObject, JsonValue, Plan } from './plan-model.js';
 import { REASON_CODE_NAMES } from './reasons.js';
 
@@ -39,6 +39,7 @@ export const planSchema: z.ZodType<Plan> = z.strictObject({
     source: z.string(),
     detail: jsonObjectSchema,
     requestedBy: z.string().optional(),
+    cause: signalCauseSchema.optional(),
   }),
   policyVersion: z.string().min(1),
   createdAt: z.string(),
@@ -52,5 +53,14 @@ export const planSchema: z.ZodType<Plan> = z.strictObject({
     group: z.string(),
     approvers: z.array(z.string()),
     owners: z.array(z.string()),
+    recipients: z.array(z.string()).optional(),
+    rules: z
+      .array(z.strictObject({ name: z.string(), group: z.string(), minApprovers: z.number().int().positive(), approvers: z.array(z.string()), reasons: z.array(z.string()) }))
+      .optional(),
   }),
 });
+
+/** A plain object of our own as a JsonObject (undefined fields dropped, as JSON would). */
+export function toJsonObject(value: object): JsonObject {
+  return jsonObjectSchema.parse(JSON.parse(JSON.stringify(value)));
+}

@@ -1,9 +1,11 @@
-import type { GovernanceEvent } from './events.js';
-import { activeExemption, approversOf, type GovernancePolicy } from './policy.js';
+import { severityAtLeast, type GovernanceEvent } from './events.js';
+import { activeExemption, approversOf, DEFAULT_CONTAIN_FIRST_FLOOR, type GovernancePolicy } from './policy.js';
 import { ownerOf, type NhiSnapshot, type Snapshot } from './snapshot.js';
 import type { ActionKindCatalog, Plan, PlanFinding } from './plan-model.js';
 import { buildActions, type ActionIntent, type PlannedAction } from './plan-builder.js';
 import type { RuleContext, RuleOutput } from './rules/context.js';
+import { approvalRequirements, approversOfRequirements, DEFAULT_RULE, type TouchedAction } from './approval-rules.js';
+import { normalizeEmail } from './approval-link.js';
 import { Estate } from './rules/estate.js';
 import { terminationRule } from './rules/termination.js';
 import { ownerChangeRule } from './rules/owner-change.js';
@@ -52,8 +54,13 @@ export function planChange(input: PlanInput): Plan {
   const touched = (p: PlannedAction): NhiSnapshot[] => nhisOf(p.intent, estate);
   const owners = new Set(planned.flatMap(touched).map(ownerOf).filter((o): o is string => o !== null));
   if (input.event.detailType === 'Employee Terminated') owners.add(input.event.detail.email);
-  const afterTheFact = input.event.detailType === 'Credential Exposed' && policy.triggers.credentialExposed.containFirst;
-  const approvalReasons = approvalReasonsFor(policy, planned, touched, estate, afterTheFact);
+  const exposure = input.event.detailType === 'Credential Exposed' ? input.event.detail : null;
+  const floor = policy.triggers.credentialExposed.containFirstMinSeverity ?? DEFAULT_CONTAIN_FIRST_FLOOR;
+  const afterTheFact = exposure !== null && policy.triggers.credentialExposed.containFirst && severityAtLeast(exposure.severity, floor);
+  // Below the floor an exposure is a change like any other: approved first when the policy says so.
+  const defaultReasons = approvalReasonsFor(policy, planned, touched, estate, afterTheFact);
+  const requirements = approvalRequirements(policy, planned.map((p) => touchedAction(p, touched(p), estate)), defaultReasons);
+  const approvalReasons = [...defaultReasons, ...requirements.filter((r) => r.name !== DEFAULT_RULE).flatMap((r) => r.reasons.map((why) => `rule ${r.name} (${r.minApprovers} of ${r.group}): ${why}`))];
   return {
     changeId: input.changeId,
     trigger: {
@@ -62,6 +69,7 @@ export function planChange(input: PlanInput): Plan {
       source: input.event.source,
       detail: input.event.detail as unknown as Plan['trigger']['detail'],
       ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+      ...(input.event.cause ? { cause: input.event.cause } : {}),
     },
     policyVersion: input.policyVersion,
     createdAt: now.toISOString(),
@@ -69,14 +77,26 @@ export function planChange(input: PlanInput): Plan {
     actions: planned.map((p) => p.action),
     findings,
     approval: {
-      required: approvalReasons.length > 0,
+      required: requirements.length > 0,
       reasons: approvalReasons,
       afterTheFact,
       group: policy.approval.group,
-      approvers: approversOf(policy),
+      approvers: requirements.length > 0 ? approversOfRequirements(requirements) : [...approversOf(policy)],
       owners: [...owners].sort(),
+      recipients: recipientsOf(planned),
+      rules: requirements,
     },
   };
+}
+
+/** Who the plan hands an NHI to: the new owner of every ownership move (Owner Changed, a leaver's manager). */
+function recipientsOf(planned: readonly PlannedAction[]): string[] {
+  const to = planned.filter((p) => p.action.group === 'ownership').map((p) => p.action.params.toOwner);
+  return [...new Set(to.filter((o): o is string => typeof o === 'string').map(normalizeEmail))].sort();
+}
+
+function touchedAction(p: PlannedAction, nhis: readonly NhiSnapshot[], estate: Estate): TouchedAction {
+  return { actionId: p.action.actionId, kind: p.action.kind, nhis: nhis.map((n) => ({ ref: estate.ref(n), arn: n.arn, tags: n.tags })) };
 }
 
 /** The NHIs an intent writes to: its target's and the ones it touches. */

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from './reasons.js';
 import { contentHash } from './canonical.js';
-import { formatIssues } from './events.js';
+import { formatIssues, SEVERITIES, type Severity } from './events.js';
+
+/** containFirstMinSeverity when a policy leaves it out. */
+export const DEFAULT_CONTAIN_FIRST_FLOOR: Severity = 'high';
 
 const email = z.string().trim().toLowerCase().pipe(z.email());
 const positiveInt = z.number().int().positive();
@@ -13,6 +16,22 @@ const exemption = z.strictObject({
   ticket: z.string().min(1),
   approver: email,
   expiresAt: z.iso.datetime({ offset: true }),
+});
+
+/** What an approval rule matches: every key given must hold (tags all equal, account among, kind among). */
+const ruleMatch = z.strictObject({
+  tags: z.record(z.string(), z.string()).optional(),
+  accounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit account id')).min(1).optional(),
+  kinds: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const approvalRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  match: ruleMatch,
+  /** A group of approval.groups. */
+  group: z.string().min(1),
+  /** Distinct approvers of the group needed. @default 1 */
+  minApprovers: positiveInt.max(10).optional(),
 });
 
 export const policySchema = z.strictObject({
@@ -39,6 +58,10 @@ export const policySchema = z.strictObject({
     timeoutSeconds: positiveInt.max(365 * 24 * 3600),
     forbidOwnerApproval: z.boolean(),
     forbidRequesterApproval: z.boolean(),
+    /** Approval rules by what a change touches: every rule matching an action must be met. */
+    rules: z.array(approvalRule).optional(),
+    /** Slack user id of an approver: their own link goes to them in a direct message. */
+    slackUserIds: z.record(email, z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'a Slack user id (U… or W…)')).optional(),
   }),
   triggers: z.strictObject({
     employeeTerminated: z.strictObject({
@@ -51,6 +74,8 @@ export const policySchema = z.strictObject({
       /** Contain before approval; the approval is asked after the fact. */
       containFirst: z.boolean(),
       rollbackOnReject: z.boolean(),
+      /** Contain first only at or above this severity; below it the exposure waits for approval. @default high */
+      containFirstMinSeverity: z.enum(SEVERITIES).optional(),
     }),
     reconcile: z.strictObject({
       deactivateUnusedKeys: z.boolean(),
@@ -79,6 +104,7 @@ export const policySchema = z.strictObject({
 
 export type GovernancePolicy = z.infer<typeof policySchema>;
 export type Exemption = z.infer<typeof exemption>;
+export type ApprovalRulePolicy = z.infer<typeof approvalRule>;
 
 /**
  * Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID naming
@@ -106,6 +132,15 @@ function crossFieldIssues(policy: GovernancePolicy): string[] {
   const issues: string[] = [];
   const { groups, group } = policy.approval;
   if (!groups[group]) issues.push(`approval.group: "${group}" is not defined in approval.groups`);
+  const names = new Set<string>();
+  for (const [i, rule] of (policy.approval.rules ?? []).entries()) {
+    if (names.has(rule.name)) issues.push(`approval.rules.${i}.name: "${rule.name}" is used by another rule`);
+    names.add(rule.name);
+    const members = groups[rule.group];
+    if (!members) issues.push(`approval.rules.${i}.group: "${rule.group}" is not defined in approval.groups`);
+    else if ((rule.minApprovers ?? 1) > new Set(members).size) issues.push(`approval.rules.${i}.minApprovers: ${rule.minApprovers ?? 1} exceeds the ${new Set(members).size} members of "${rule.group}"`);
+    if (!rule.match.tags && !rule.match.accounts && !rule.match.kinds) issues.push(`approval.rules.${i}.match: name at least one of tags, accounts, kinds`);
+  }
   return issues;
 }
 

@@ -30,6 +30,8 @@ export interface ApprovalPageModel {
   /** Null: the approver may decide (the form is shown). Else why not. */
   readonly refusal: { readonly reason: string; readonly message: string } | null;
   readonly decidedBy?: { readonly approver: string; readonly decision: string; readonly decidedAt: string; readonly channel: string };
+  /** How many decisions are still needed, and who approved so far. */
+  readonly quorum?: { readonly text: string; readonly approvedBy: readonly string[] };
 }
 
 /** GET: the plan, before/after per action, risk, reasons, policy version; a form when the link may decide. */
@@ -63,6 +65,9 @@ export function renderApprovalPage(model: ApprovalPageModel): string {
     decided,
     refusal,
     `<h2>Why approval is required</h2><ul>${plan.approval.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
+    model.quorum && !model.decidedBy
+      ? `<p><b>Decisions needed:</b> ${escapeHtml(model.quorum.text)}${model.quorum.approvedBy.length ? ` · approved so far by ${escapeHtml(model.quorum.approvedBy.join(', '))}` : ''}</p>`
+      : '',
     `<h2>Actions</h2><table><tr><th>action</th><th>kind</th><th>target</th><th>before</th><th>after</th><th>risk</th><th>reason</th></tr>${rows}</table>`,
     plan.findings.length ? `<h2>Findings</h2><ul>${plan.findings.map((f) => `<li>${escapeHtml(f.reasonCode)} ${escapeHtml(f.nhi)}: ${escapeHtml(f.message)}</li>`).join('')}</ul>` : '',
     `<p><small>Policy version <code>${escapeHtml(plan.policyVersion)}</code> · approver group ${escapeHtml(plan.approval.group)} · link expires ${escapeHtml(model.expiresAt)} · works once</small></p>`,

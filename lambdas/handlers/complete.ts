@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { isReasonCode, REASON_CODES, type ReasonCode } from '../domain/reasons.js';
+import { AppError, isAppError, isReasonCode, REASON_CODES, type ReasonCode } from '../domain/reasons.js';
+import { writeCheckpoint } from './checkpoint.js';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../domain/status.js';
 import { notifyEscalation } from './escalation-notice.js';
+import { routeFindings } from './findings-notice.js';
 import { emitCompletion } from './governance-metrics.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
@@ -27,8 +29,12 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
     const notified = await notifyEscalation(rt, { changeId, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}), reasonCodes });
     await rt.evidence.append({ changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes, notified } });
   }
+  const routed = await routeFindings(rt, { changeId, status, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}) });
+  if (routed) await rt.evidence.append({ changeId, type: 'FINDINGS_ROUTED', actor: AUTOMATION_ACTOR, policyVersion, data: routed });
   await rt.evidence.append({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
   if (change) await rt.changes.update(changeId, { status, reasonCodes });
+  // The head leaves the evidence table: a signed checkpoint in storage no function role can overwrite.
+  if (rt.checkpoints) await checkpointEnded(rt, changeId);
   emitCompletion({
     status,
     reasonCodes,
@@ -37,6 +43,15 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   });
   rt.logger.info('change completed', { changeId, status, reasonCodes });
   return { changeId, status, reasonCodes };
+}
+
+async function checkpointEnded(rt: Runtime, changeId: string): Promise<void> {
+  try {
+    await writeCheckpoint(rt, { reason: 'change-ended', changeId });
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError('TARGET_UNAVAILABLE', `writing the checkpoint of ${changeId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 const lambdaCauseSchema = z.object({ errorMessage: z.string().optional() });

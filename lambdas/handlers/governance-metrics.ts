@@ -35,8 +35,31 @@ export function emitCompletion(figures: CompletionFigures): void {
   if (figures.eventToVerifiedMs !== undefined || figures.openEscalations !== undefined) plain.publishStoredMetrics();
 }
 
+/** An approval POST refused as unauthenticated (bad signature, unknown approval id): a metric, not evidence. */
+export function emitApprovalLinkRefused(reason: string): void {
+  const m = metrics();
+  m.addDimension(GOVERNANCE_METRICS.approvalLinkRefused.dimension, reason);
+  m.addMetric(GOVERNANCE_METRICS.approvalLinkRefused.name, MetricUnit.Count, 1);
+  m.publishStoredMetrics();
+}
+
 export function emitApprovalLatency(ms: number): void {
   const m = metrics();
   m.addMetric(GOVERNANCE_METRICS.approvalLatency.name, MetricUnit.Milliseconds, Math.max(0, ms));
+  m.publishStoredMetrics();
+}
+
+/** An event that calls for nothing, by its source. */
+export function emitEventIgnored(source: string): void {
+  const m = metrics();
+  m.addDimension(GOVERNANCE_METRICS.eventIgnored.dimension, source);
+  m.addMetric(GOVERNANCE_METRICS.eventIgnored.name, MetricUnit.Count, 1);
+  m.publishStoredMetrics();
+}
+
+/** An event id delivered again with other content. */
+export function emitEventIdReused(): void {
+  const m = metrics();
+  m.addMetric(GOVERNANCE_METRICS.eventIdReused.name, MetricUnit.Count, 1);
   m.publishStoredMetrics();
 }

@@ -1,35 +1,99 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { changeIdForEvent, parseGovernanceEvent, type GovernanceEvent } from '../domain/events.js';
+import { changeIdForEvent, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
-import { startExecutionOnce } from '../lib/start-execution.js';
+import { parseIncomingEvent } from '../domain/signals/index.js';
+import { startExecutionOnce, type StartedExecution } from '../lib/start-execution.js';
+import type { ChangeStore } from '../stores/change-store.js';
+import { emitEventIdReused, emitEventIgnored } from './governance-metrics.js';
 import { runtime, type Runtime } from './runtime.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const sfn = new SFNClient({});
 
-export type IngestVerdict = { accepted: true; changeId: string; executionArn: string; duplicate: boolean } | { accepted: false; reasonCode: 'INPUT_INVALID'; error: string };
+/** Starts execution `name` once (tests pass their own). */
+export type ExecutionStarter = (request: { readonly stateMachineArn: string; readonly name: string; readonly input: string }) => Promise<StartedExecution>;
+const startOnce: ExecutionStarter = (request) => startExecutionOnce(sfn, request);
+
+export interface StartedChange {
+  readonly changeId: string;
+  readonly executionArn: string;
+  /** The change already existed for this content: a redelivery, nothing new started. */
+  readonly duplicate: boolean;
+}
+
+export type IngestVerdict =
+  | { readonly outcome: 'started'; readonly changes: readonly StartedChange[] }
+  | { readonly outcome: 'ignored'; readonly reason: string }
+  | { readonly outcome: 'invalid'; readonly reasonCode: 'INPUT_INVALID'; readonly error: string };
+
+/** An event id already used for different content: refused, never merged into the earlier change. */
+export class EventIdReusedError extends AppError {
+  constructor(
+    readonly eventId: string,
+    readonly earlierChangeId: string,
+  ) {
+    super('INPUT_INVALID', `event id ${eventId} was already used for different content by change ${earlierChangeId}: refused`, { details: { eventId, earlierChangeId } });
+  }
+}
+
+/** How long a redelivery waits for the first delivery's change record (Plan writes it within a second). */
+const RECORD_WAIT_MS = 5_000;
 
 /**
- * Validates one event and starts its change. The execution name is the change id, derived
- * from the event id: a redelivered event cannot start a second change.
+ * Parses one event at the edge and starts a change per trigger it yields. The execution name is
+ * the change id, derived from the trigger's de-duplication key: a redelivery cannot start a
+ * second change, and a reused key with other content throws EventIdReusedError.
  */
-export async function ingestEvent(rt: Runtime, raw: unknown, stateMachineArn: string): Promise<IngestVerdict> {
-  const parsed = parseGovernanceEvent(raw);
-  if (!parsed.ok) {
+export async function ingestEvent(rt: { readonly logger: Runtime['logger']; readonly changes: Pick<ChangeStore, 'get'> }, raw: unknown, stateMachineArn: string, start: ExecutionStarter = startOnce): Promise<IngestVerdict> {
+  const parsed = parseIncomingEvent(raw);
+  if (parsed.outcome === 'invalid') {
     rt.logger.error('event refused', { reasonCode: 'INPUT_INVALID', error: parsed.error });
-    return { accepted: false, reasonCode: 'INPUT_INVALID', error: parsed.error };
+    return { outcome: 'invalid', reasonCode: 'INPUT_INVALID', error: parsed.error };
   }
-  return startChange(stateMachineArn, parsed.event);
+  if (parsed.outcome === 'ignored') {
+    const source = sourceOf(raw);
+    rt.logger.info('event ignored', { source, reason: parsed.reason });
+    emitEventIgnored(source);
+    return parsed;
+  }
+  const changes: StartedChange[] = [];
+  for (const trigger of parsed.triggers) changes.push(await startChange(rt.changes, stateMachineArn, trigger, undefined, start));
+  return { outcome: 'started', changes };
 }
 
-export async function startChange(stateMachineArn: string, event: GovernanceEvent, requestedBy?: string): Promise<Extract<IngestVerdict, { accepted: true }>> {
+export async function startChange(changes: Pick<ChangeStore, 'get'>, stateMachineArn: string, event: GovernanceEvent, requestedBy?: string, start: ExecutionStarter = startOnce): Promise<StartedChange> {
   const changeId = changeIdForEvent(event.id);
   const input = JSON.stringify({ changeId, event, ...(requestedBy ? { requestedBy } : {}) });
-  const started = await startExecutionOnce(sfn, { stateMachineArn, name: changeId, input });
-  return { accepted: true, changeId, ...started };
+  const started = await start({ stateMachineArn, name: changeId, input });
+  if (started.duplicate) await refuseReusedId(changes, event, changeId);
+  return { changeId, ...started };
 }
 
-/** SQS batch: a malformed event is refused and dropped (never retried); a failed start is retried. */
+async function refuseReusedId(changes: Pick<ChangeStore, 'get'>, event: GovernanceEvent, changeId: string): Promise<void> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  for (;;) {
+    const record = await changes.get(changeId);
+    if (record?.contentHash !== undefined) {
+      if (record.contentHash !== triggerContentHash(event)) throw new EventIdReusedError(event.id, changeId);
+      return;
+    }
+    // A record without a hash predates content hashes: nothing to compare, taken as the same.
+    if (record) return;
+    if (Date.now() > deadline) throw new AppError('TARGET_UNAVAILABLE', `change ${changeId} exists but is not recorded yet: retried`);
+    await sleep(200);
+  }
+}
+
+function sourceOf(raw: unknown): string {
+  return raw && typeof raw === 'object' && 'source' in raw && typeof raw.source === 'string' ? raw.source.slice(0, 256) : 'unknown';
+}
+
+/**
+ * SQS batch: a malformed event is refused and dropped (never retried), an ignored one logged and
+ * dropped; a failed start is retried, and a reused event id fails every time, so SQS moves it
+ * to the dead-letter queue (alarmed).
+ */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const rt = runtime();
   const stateMachineArn = rt.env.NHIGOV_CHANGE_STATE_MACHINE_ARN;
@@ -45,9 +109,14 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     }
     try {
       const verdict = await ingestEvent(rt, body, stateMachineArn);
-      if (verdict.accepted) rt.logger.info('change started', { changeId: verdict.changeId, duplicate: verdict.duplicate });
+      if (verdict.outcome === 'started') for (const change of verdict.changes) rt.logger.info('change started', { changeId: change.changeId, duplicate: change.duplicate });
     } catch (error) {
-      rt.logger.error('could not start the change', { messageId: record.messageId, error: String(error) });
+      if (error instanceof EventIdReusedError) {
+        rt.logger.error('event refused: event id reused', { messageId: record.messageId, eventId: error.eventId, earlierChangeId: error.earlierChangeId });
+        emitEventIdReused();
+      } else {
+        rt.logger.error('could not start the change', { messageId: record.messageId, error: String(error) });
+      }
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }

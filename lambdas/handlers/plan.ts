@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { ACTION_CATALOG } from '../connectors/registry.js';
 import { readSnapshot } from '../connectors/snapshot-reader.js';
-import { governanceEventSchema, type GovernanceEvent } from '../domain/events.js';
-import type { Plan } from '../domain/plan-model.js';
+import { accessKeyOwner } from '../connectors/iam/access-key-owner.js';
+import { governanceEventSchema, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
+import { toJsonObject } from '../domain/plan-schema.js';
+import type { ConnectorContext } from '../connectors/types.js';
+import type { JsonObject, Plan } from '../domain/plan-model.js';
+import type { Snapshot } from '../domain/snapshot.js';
 import { actionIdsByPhase, planChange, planDecision, type PlanDecision } from '../domain/plan.js';
 import type { SignedPolicy } from '../domain/policy-signature.js';
 import { snapshotScopeFor } from '../domain/snapshot-scope.js';
@@ -12,7 +16,8 @@ import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.j
 /** Moved to lambdas/domain/snapshot-scope.ts; re-exported for existing callers. */
 export { snapshotScopeFor };
 
-const inputSchema = z.object({
+/** The trigger as ingest made it, parsed strictly: the provider's event was parsed once, at ingest. */
+const inputSchema = z.strictObject({
   changeId: z.string().min(1),
   event: governanceEventSchema,
   requestedBy: z.string().optional(),
@@ -34,13 +39,13 @@ export interface PlanOutput {
 export async function planCore(rt: Runtime, changeId: string, event: GovernanceEvent, requestedBy?: string): Promise<PlanOutput> {
   const now = new Date();
   const { planHash, plan, signed } = await beginChange(rt, {
-    record: { changeId, kind: 'change', trigger: event.detailType, eventId: event.id },
+    record: { changeId, kind: 'change', trigger: event.detailType, eventId: event.id, contentHash: triggerContentHash(event) },
     now,
-    refused: { actor: AUTOMATION_ACTOR, data: { eventId: event.id, detailType: event.detailType, detail: event.detail as never } },
-    triggered: () => ({ actor: requestedBy ?? event.source, data: { eventId: event.id, detailType: event.detailType, source: event.source, detail: event.detail as never } }),
+    refused: { actor: AUTOMATION_ACTOR, data: triggerData(event) },
+    triggered: () => ({ actor: requestedBy ?? event.cause?.source ?? event.source, data: { ...triggerData(event), source: event.source } }),
     replayRefusesNewPolicy: true,
     plan: async ({ policy, version: policyVersion }) => {
-      const snapshot = await readSnapshot(rt.connectors, snapshotScopeFor(event));
+      const snapshot = await readTriggerSnapshot(rt.connectors, event);
       const plan = planChange({ changeId, policy, policyVersion, event, snapshot, now, catalog: ACTION_CATALOG, ...(requestedBy ? { requestedBy } : {}) });
       return {
         plan,
@@ -60,6 +65,20 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
     },
   });
   return output(planHash, plan, signed);
+}
+
+/** TRIGGERED's data: the trigger, and the provider signal it was made from. */
+function triggerData(event: GovernanceEvent): JsonObject {
+  return toJsonObject({ eventId: event.id, detailType: event.detailType, detail: event.detail, ...(event.cause ? { cause: event.cause } : {}) });
+}
+
+/**
+ * The live state a trigger's plan reads. An exposed key the event names no user for (AWS Health)
+ * is traced to its user first: IAM tells, by key id.
+ */
+export async function readTriggerSnapshot(connectors: ConnectorContext, event: GovernanceEvent): Promise<Snapshot> {
+  const keyOwner = event.detailType === 'Credential Exposed' && !event.detail.nhi && event.detail.accessKeyId ? await accessKeyOwner(connectors, event.detail.accessKeyId) : undefined;
+  return readSnapshot(connectors, snapshotScopeFor(event, keyOwner));
 }
 
 function findingCodes(plan: Plan): Plan['findings'][number]['reasonCode'][] {

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SignedPolicy } from '../domain/policy-signature.js';
-import { isAppError } from '../domain/reasons.js';
+import { AppError, isAppError } from '../domain/reasons.js';
+import type { PolicyMark } from '../domain/checkpoint.js';
 import { lagOf } from '../domain/policy-lag.js';
 import type { PolicyStore } from '../stores/policy-store.js';
 
@@ -45,6 +46,11 @@ export interface LoadPolicyOptions {
   readonly runtime: string;
   readonly sink?: PolicyLagSink;
   readonly clock?: () => Date;
+  /**
+   * The newest policy ever activated (the checkpoint chain's high-water mark): an active policy
+   * signed before it is refused as superseded. @default - no mark (no checkpoints configured)
+   */
+  readonly mark?: () => Promise<PolicyMark | null>;
   /** Told when recording the runtime's version fails (telemetry: the decision goes on). */
   readonly warn?: (message: string, error: unknown) => void;
 }
@@ -63,7 +69,7 @@ export async function loadActivePolicy(policies: PolicyStore, options: LoadPolic
   const now = (options.clock ?? (() => new Date()))();
   let loaded: Awaited<ReturnType<PolicyStore['loadVerifiedRecord']>>;
   try {
-    loaded = await policies.loadVerifiedRecord(options.publicKeyPem);
+    loaded = await policies.loadVerifiedRecord(options.publicKeyPem, await readMark(options));
   } catch (error) {
     // Transient store errors keep their own reason code (the workflow retries them).
     if (!isAppError(error) || error.reasonCode !== 'POLICY_INVALID') throw error;
@@ -75,6 +81,16 @@ export async function loadActivePolicy(policies: PolicyStore, options: LoadPolic
   await policies.recordRuntime(options.runtime, signed.version, now.toISOString()).catch((error: unknown) => options.warn?.('could not record the policy version this runtime runs (policy status will lag)', error));
   sink({ runtime: options.runtime, lag: signed.version === record.version ? 0 : 1, loadedVersion: signed.version, activeVersion: record.version });
   return signed;
+}
+
+async function readMark(options: LoadPolicyOptions): Promise<PolicyMark | null> {
+  if (!options.mark) return null;
+  try {
+    return await options.mark();
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError('TARGET_UNAVAILABLE', `reading the policy high-water mark from the checkpoints: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 /** Best effort: reporting a refusal must never replace the POLICY_INVALID it reports. */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { approvalKeyOf, approvalLinkUrl, newApprovalId, signApprovalLink, type ApprovalChannel } from '../domain/approval-link.js';
-import { eligibleApprovers, separationOfDuties, type ApprovalFacts } from '../domain/approval.js';
+import { eligibleApprovers, quorumOfFacts, requirementsOf, separationOfDuties, type ApprovalFacts } from '../domain/approval.js';
+import { describeQuorum } from '../domain/approval-rules.js';
 import type { JsonObject } from '../domain/plan-model.js';
 import { describeError, isAppError } from '../domain/reasons.js';
-import { approvalEmail, approvalSlackMessage, type ApprovalRequestView, type ApproverLink } from '../notifications/approval-message.js';
+import { approvalEmail, approvalSlackAnnouncement, approvalSlackDirectMessage, type ApprovalRequestView, type ApproverLink } from '../notifications/approval-message.js';
 import { sendEmail } from '../notifications/email.js';
 import { postSlackMessage } from '../notifications/slack.js';
 import { APPROVAL_RETENTION_SECONDS } from '../stores/approval-store.js';
@@ -33,9 +34,11 @@ interface Delivery {
 
 /**
  * Asks for a decision: stores the task token under the hash of a fresh approval id, sends each
- * eligible approver their own signed link (email, and one Slack message with a link per
- * approver), records APPROVAL_REQUESTED and sets the change AWAITING_APPROVAL. The task then
- * waits until the approval API answers it, or its timeout.
+ * eligible approver their own signed link (email, and a Slack direct message where the policy
+ * names their Slack user; the channel only hears of the change), records APPROVAL_REQUESTED
+ * (with the approval rules and how many approvals they need) and sets the change
+ * AWAITING_APPROVAL. The task then waits until the approval API answers it (once every rule is
+ * met, or on the first rejection), or its timeout.
  */
 export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, input: RequestApprovalInput): Promise<{ requested: true; approvalRef: string; delivered: number }> {
   const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds } = input;
@@ -50,9 +53,12 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
     exp,
     approvers: [...plan.approval.approvers],
     owners: [...plan.approval.owners],
+    recipients: [...(plan.approval.recipients ?? [])],
     ...(plan.trigger.requestedBy ? { requestedBy: plan.trigger.requestedBy } : {}),
     forbidOwnerApproval: policy.approval.forbidOwnerApproval,
     forbidRequesterApproval: policy.approval.forbidRequesterApproval,
+    rules: [...requirementsOf({ ...(plan.approval.rules ? { rules: plan.approval.rules } : {}), approvers: plan.approval.approvers, group: plan.approval.group })],
+    approvals: {},
   };
   const approvalId = newApprovalId();
   const approvalKey = approvalKeyOf(approvalId);
@@ -68,12 +74,14 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
     requestedAt,
     expiresAt,
     expiresAtEpoch: exp + APPROVAL_RETENTION_SECONDS,
+    version: 0,
   });
 
   const eligible = eligibleApprovers(facts);
   const barred = facts.approvers.filter((a) => !eligible.includes(a)).map((a) => ({ approver: a, reason: separationOfDuties(facts, a)?.reason ?? 'APPROVER_NOT_AUTHORIZED' }));
-  const view: ApprovalRequestView = { plan, afterTheFact, expiresAt };
-  const deliveries = await notifyApprovers(svc, view, approvalId, exp, eligible);
+  const quorum = quorumOfFacts(facts);
+  const view: ApprovalRequestView = { plan, afterTheFact, expiresAt, quorum };
+  const deliveries = await notifyApprovers(svc, view, approvalId, exp, eligible, policy.approval.slackUserIds ?? {});
   const approvalRef = approvalKey.slice(0, 16);
   await rt.evidence.append({
     changeId,
@@ -86,6 +94,9 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
       approvers: eligible,
       barred: barred as unknown as JsonObject[],
       reasons: [...plan.approval.reasons],
+      rules: facts.rules?.map((r) => ({ name: r.name, group: r.group, minApprovers: r.minApprovers, reasons: [...r.reasons] })) ?? [],
+      stillNeeded: quorum.stillNeeded,
+      reachable: quorum.reachable,
       afterTheFact,
       requestedAt,
       expiresAt,
@@ -95,16 +106,21 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
   });
   await rt.changes.update(changeId, {
     status: 'AWAITING_APPROVAL',
-    approval: { approvalId, approvalRef, status: 'PENDING', group: plan.approval.group, approvers: eligible, afterTheFact, requestedAt, expiresAt, reasons: [...plan.approval.reasons] },
+    approval: { approvalId, approvalRef, status: 'PENDING', group: plan.approval.group, approvers: eligible, afterTheFact, requestedAt, expiresAt, reasons: [...plan.approval.reasons], approvedBy: [], stillNeeded: quorum.stillNeeded },
   });
+  if (!quorum.reachable) rt.logger.error('the eligible approvers cannot meet every approval rule; the request will time out', { changeId, approvalRef, quorum: describeQuorum(quorum) });
   const delivered = deliveries.filter((d) => d.delivered).length;
   if (delivered === 0) rt.logger.error('no approver could be notified; the request will time out unless decided with nhigov approve', { changeId, approvalRef });
   rt.logger.info('approval requested', { changeId, approvalRef, afterTheFact, approvers: eligible.length, delivered, expiresAt });
   return { requested: true, approvalRef, delivered };
 }
 
-/** One email per approver, one Slack message for the channel; each link is signed for its approver. */
-async function notifyApprovers(svc: ApprovalServices, view: ApprovalRequestView, approvalId: string, exp: number, approvers: readonly string[]): Promise<Delivery[]> {
+/**
+ * Each approver's link goes to that approver alone: by email, and by Slack direct message where
+ * the policy maps them to a Slack user id. The channel message announces the change and links to
+ * nothing that decides.
+ */
+async function notifyApprovers(svc: ApprovalServices, view: ApprovalRequestView, approvalId: string, exp: number, approvers: readonly string[], slackUserIds: Readonly<Record<string, string>>): Promise<Delivery[]> {
   if (!svc.baseUrl) return [];
   const key = await svc.linkKey();
   const baseUrl = svc.baseUrl;
@@ -122,8 +138,14 @@ async function notifyApprovers(svc: ApprovalServices, view: ApprovalRequestView,
   }
   const webhook = await svc.slackWebhookUrl().catch(() => null);
   if (webhook) {
-    const message = approvalSlackMessage(view, approvers.map((a) => linkFor(a, 'slack')));
-    deliveries.push(await attempt('slack', 'webhook', () => postSlackMessage(webhook, message)));
+    const direct = approvers.flatMap((approver) => {
+      const userId = slackUserIds[approver];
+      return userId ? [{ approver, userId }] : [];
+    });
+    deliveries.push(await attempt('slack', 'channel', () => postSlackMessage(webhook, approvalSlackAnnouncement(view, approvers, direct.map((d) => d.approver)))));
+    for (const { approver, userId } of direct) {
+      deliveries.push(await attempt('slack', `@${userId}`, () => postSlackMessage(webhook, approvalSlackDirectMessage(view, userId, linkFor(approver, 'slack')))));
+    }
   }
   return deliveries;
 }

@@ -10,6 +10,7 @@ import { createDocumentClient } from '../stores/dynamo.js';
 import { EvidenceStore } from '../stores/evidence-store.js';
 import { PlanStore } from '../stores/plan-store.js';
 import { PolicyStore } from '../stores/policy-store.js';
+import { createCheckpointStore, type CheckpointStore } from '../stores/checkpoint-store.js';
 import type { Plan } from '../domain/plan-model.js';
 
 const envSchema = z.object({
@@ -31,6 +32,9 @@ const envSchema = z.object({
   NHIGOV_SES_SENDER: z.string().min(1).optional(),
   /** Where approval links point (the approval API's function URL, or the local gateway). */
   NHIGOV_APPROVAL_BASE_URL: z.string().url().optional(),
+  /** The Object-Locked bucket evidence checkpoints go to, and the KMS key they are signed with (capabilities checkpointRead / checkpointWrite). */
+  NHIGOV_CHECKPOINT_BUCKET: z.string().min(1).optional(),
+  NHIGOV_CHECKPOINT_KEY_ARN: z.string().min(1).optional(),
 });
 export type RuntimeEnv = z.infer<typeof envSchema>;
 
@@ -42,6 +46,8 @@ export interface Runtime {
   readonly plans: PlanStore;
   readonly policies: PolicyStore;
   readonly connectors: ConnectorContext;
+  /** Evidence checkpoints; null when the stack has none configured for this function. */
+  readonly checkpoints: CheckpointStore | null;
   /** The active policy, verified against the trusted key; fails closed with POLICY_INVALID. */
   loadPolicy(): Promise<SignedPolicy>;
   /**
@@ -66,6 +72,8 @@ export function runtime(): Runtime {
   const plans = new PlanStore(db, env.NHIGOV_TABLE_PLANS);
   const planCache = new Map<string, Plan>();
   const versionCache = new Map<string, Promise<SignedPolicy>>();
+  const checkpoints =
+    env.NHIGOV_CHECKPOINT_BUCKET && env.NHIGOV_CHECKPOINT_KEY_ARN ? createCheckpointStore({ bucket: env.NHIGOV_CHECKPOINT_BUCKET, keyArn: env.NHIGOV_CHECKPOINT_KEY_ARN }) : null;
   cached = {
     env,
     logger: new Logger({ serviceName: 'nhi-governor' }),
@@ -74,12 +82,15 @@ export function runtime(): Runtime {
     plans,
     policies,
     connectors: createConnectorContext(),
+    checkpoints,
     async loadPolicy() {
       // Verifies (fail closed), records this runtime's version, emits PolicyVersionLag (EMF).
       const { loadActivePolicy } = await import('./policy-metrics.js');
       return loadActivePolicy(policies, {
         publicKeyPem: env.NHIGOV_POLICY_PUBLIC_KEY,
         runtime: env.NHIGOV_RUNTIME_NAME,
+        // The newest policy ever activated, from the signed checkpoint chain: a writer of the policies table cannot lower it.
+        ...(checkpoints ? { mark: async () => (await checkpoints.latest())?.body.policy ?? null } : {}),
         warn: (message, error) => cached?.logger.warn(message, { error: String(error) }),
       });
     },

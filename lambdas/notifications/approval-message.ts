@@ -1,12 +1,15 @@
 import type { Plan, PlanAction } from '../domain/plan-model.js';
 import { compactJson, escapeHtml } from './html.js';
 import type { SlackMessage } from './slack.js';
+import { describeQuorum, type Quorum } from '../domain/approval-rules.js';
 
 /** What an approval request says, whatever the channel. */
 export interface ApprovalRequestView {
   readonly plan: Plan;
   readonly afterTheFact: boolean;
   readonly expiresAt: string;
+  /** How many decisions are still needed, by rule. */
+  readonly quorum: Quorum;
 }
 
 /** One approver's link (made for them, signed for them). */
@@ -51,6 +54,8 @@ export function approvalEmail(view: ApprovalRequestView, link: ApproverLink): { 
     'Why approval is required:',
     ...plan.approval.reasons.map((r) => `  - ${r}`),
     '',
+    `Decisions needed: ${quorumLine(view)}`,
+    '',
     'Actions:',
     ...plan.actions.map((a) => `  ${actionLine(a)}`),
     '',
@@ -69,6 +74,7 @@ export function approvalEmail(view: ApprovalRequestView, link: ApproverLink): { 
     `<p>Change <b>${escapeHtml(plan.changeId)}</b> (${escapeHtml(plan.trigger.detailType)}) needs your decision, ${escapeHtml(link.approver)}.</p>`,
     `<p>${escapeHtml(intro(view))}</p>`,
     `<p>Why approval is required:</p><ul>${plan.approval.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
+    `<p>Decisions needed: ${escapeHtml(quorumLine(view))}</p>`,
     `<table border="1" cellpadding="4" cellspacing="0"><tr><th>action</th><th>kind</th><th>target</th><th>before</th><th>after</th><th>risk</th><th>reason</th></tr>${rows}</table>`,
     `<p>Policy version <code>${escapeHtml(plan.policyVersion)}</code>. The link expires at ${escapeHtml(view.expiresAt)}; it is yours alone and works once.</p>`,
     `<p><a href="${escapeHtml(link.url)}">Review and decide</a></p>`,
@@ -76,18 +82,45 @@ export function approvalEmail(view: ApprovalRequestView, link: ApproverLink): { 
   return { subject: approvalSubject(view), text, html };
 }
 
-/** The channel message: the plan in short and one link per approver. */
-export function approvalSlackMessage(view: ApprovalRequestView, links: readonly ApproverLink[]): SlackMessage {
+/** '2 approvals needed: critical-two-person (iam-approvers) 0 of 2; default (iam-approvers) 0 of 1'. */
+export function quorumLine(view: Pick<ApprovalRequestView, 'quorum'>): string {
+  return describeQuorum(view.quorum).replace(' more approval', ' approval');
+}
+
+function summaryBlocks(view: ApprovalRequestView): Array<Record<string, unknown>> {
   const { plan } = view;
-  const text = approvalSubject(view);
   const actions = plan.actions.map((a) => `• \`${a.actionId}\` ${a.kind} on ${a.target.type} \`${a.target.id}\` (${riskLabel(a)})`).join('\n');
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${approvalSubject(view)}*\n${intro(view)}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${plan.approval.reasons.join('; ')}\n*Decisions needed:* ${quorumLine(view)}\n${actions}` } },
+  ];
+}
+
+/**
+ * The channel message: the change in short and who was asked. It links to nothing that decides:
+ * everyone in the channel reads it; each approver's link went to them alone (email, direct message).
+ */
+export function approvalSlackAnnouncement(view: ApprovalRequestView, approvers: readonly string[], directMessaged: readonly string[]): SlackMessage {
+  const asked = approvers.map((a) => `${a} (email${directMessaged.includes(a) ? ', direct message' : ''})`).join(', ') || 'no approver may decide this change';
   return {
-    text,
+    text: approvalSubject(view),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${text}*\n${intro(view)}` } },
-      { type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${plan.approval.reasons.join('; ')}\n${actions}` } },
-      { type: 'section', text: { type: 'mrkdwn', text: links.map((l) => `<${l.url}|Review as ${l.approver}>`).join('\n') || 'No approver may decide this change.' } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `policy ${plan.policyVersion.slice(0, 12)} · expires ${view.expiresAt} · each link is for the approver it names and works once` }] },
+      ...summaryBlocks(view),
+      { type: 'section', text: { type: 'mrkdwn', text: `*Asked:* ${asked}` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `policy ${view.plan.policyVersion.slice(0, 12)} · expires ${view.expiresAt} · each approver received their own link; \`nhigov show ${view.plan.changeId}\`` } ] },
+    ],
+  };
+}
+
+/** One approver's direct message (`channel: @U…`): the change in short and their own link. */
+export function approvalSlackDirectMessage(view: ApprovalRequestView, slackUserId: string, link: ApproverLink): SlackMessage {
+  return {
+    channel: `@${slackUserId}`,
+    text: approvalSubject(view),
+    blocks: [
+      ...summaryBlocks(view),
+      { type: 'section', text: { type: 'mrkdwn', text: `<${link.url}|Review and decide as ${link.approver}>` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `policy ${view.plan.policyVersion.slice(0, 12)} · expires ${view.expiresAt} · this link is yours alone` }] },
     ],
   };
 }

@@ -4,6 +4,12 @@ import { AppError } from '../domain/reasons.js';
 export interface SlackMessage {
   readonly text: string;
   readonly blocks: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * A direct message: `@U…` (the recipient's Slack user id). An incoming webhook posts to its own
+   * channel and cannot address a user; a workspace app (chat.postMessage) or a relay reads this
+   * field and opens the DM. The local Slack sink records it as sent.
+   */
+  readonly channel?: string;
 }
 
 /** How long a webhook post may take before it counts as unavailable. */

@@ -36,6 +36,8 @@ export interface ApprovalRecord extends ApprovalFacts {
   /** DynamoDB TTL (epoch seconds). */
   readonly expiresAtEpoch: number;
   readonly decision?: ApprovalDecisionRecord;
+  /** Bumped by every recorded approval (compare-and-set); absent on requests made before quorums. */
+  readonly version?: number;
   /** Refusals after the change ended: kept here, since a closed evidence chain takes no more events. */
   readonly lateRefusals?: ReadonlyArray<Record<string, unknown>>;
 }
@@ -62,15 +64,46 @@ export class ApprovalStore {
     return this.conditionalSet(approvalKey, { status, decision }, 'PENDING');
   }
 
-  /** Gives a claimed request back (the workflow could not be told): it may be decided again. */
-  async release(approvalKey: string, from: ApprovalStatus): Promise<void> {
+  /**
+   * Records one approver's approval on a PENDING request, once per approver: a conditional update
+   * on the request's version (compare-and-set), so concurrent approvers are counted one after the
+   * other and exactly one of them meets the quorum. `final`: this approval meets it, and the request
+   * becomes APPROVED with it. False when it moved on meanwhile (another approval, a decision, or
+   * this approver already approved): read it again. True: the request is `seen` with exactly
+   * these fields set (the version condition guarantees nothing else changed).
+   */
+  async recordApproval(approvalKey: string, approver: string, entry: { decidedAt: string; channel: string }, seenVersion: number, final: ApprovalDecisionRecord | null): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { approvalId: approvalKey },
+          // The approval that meets the quorum decides the request in the same write.
+          UpdateExpression: `SET approvals.#who = :entry, #v = :next${final ? ', #s = :approved, #d = :decision' : ''}`,
+          ConditionExpression: '#s = :pending AND #v = :seen AND attribute_exists(approvals) AND attribute_not_exists(approvals.#who)',
+          ExpressionAttributeNames: { '#s': 'status', '#who': approver, '#v': 'version', ...(final ? { '#d': 'decision' } : {}) },
+          ExpressionAttributeValues: { ':pending': 'PENDING', ':entry': entry, ':seen': seenVersion, ':next': seenVersion + 1, ...(final ? { ':approved': 'APPROVED', ':decision': final } : {}) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Gives a claimed request back (the workflow could not be told): it may be decided again. With
+   * `approver`, their recorded approval is taken back too, so they can post it again.
+   */
+  async release(approvalKey: string, from: ApprovalStatus, approver?: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { approvalId: approvalKey },
-        UpdateExpression: 'SET #s = :pending REMOVE #d',
+        UpdateExpression: approver ? 'SET #s = :pending REMOVE #d, approvals.#who' : 'SET #s = :pending REMOVE #d',
         ConditionExpression: '#s = :from',
-        ExpressionAttributeNames: { '#s': 'status', '#d': 'decision' },
+        ExpressionAttributeNames: { '#s': 'status', '#d': 'decision', ...(approver ? { '#who': approver } : {}) },
         ExpressionAttributeValues: { ':pending': 'PENDING', ':from': from },
       }),
     );

@@ -18,6 +18,8 @@ export interface ChangeRecord {
   readonly status: ChangeStatus;
   readonly trigger: string;
   readonly eventId: string;
+  /** sha256 of the trigger's content (triggerContentHash): tells a redelivery from a reused event id. */
+  readonly contentHash?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly executionArn?: string;
@@ -45,6 +47,7 @@ export const changeRecordSchema: z.ZodType<ChangeRecord> = z.object({
   status: z.enum([...IN_FLIGHT_STATUSES, ...TERMINAL_STATUSES]),
   trigger: z.string(),
   eventId: z.string(),
+  contentHash: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   executionArn: z.string().optional(),

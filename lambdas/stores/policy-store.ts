@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { verifySignedPolicy, type SignedPolicy } from '../domain/policy-signature.js';
+import { supersededBy, type PolicyMark } from '../domain/checkpoint.js';
 import { formatIssues } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
 
@@ -76,18 +77,23 @@ export class PolicyStore {
   }
 
   /** Loads the active policy and verifies it against the trusted key. Fails closed. */
-  async loadVerified(publicKeyPem: string): Promise<SignedPolicy> {
-    return (await this.loadVerifiedRecord(publicKeyPem)).signed;
+  async loadVerified(publicKeyPem: string, mark: PolicyMark | null = null): Promise<SignedPolicy> {
+    return (await this.loadVerifiedRecord(publicKeyPem, mark)).signed;
   }
 
-  /** loadVerified, with the ACTIVE record it came from. */
-  async loadVerifiedRecord(publicKeyPem: string): Promise<{ signed: SignedPolicy; record: PolicyVersionRecord }> {
+  /**
+   * loadVerified, with the ACTIVE record it came from. With the high-water mark (the newest
+   * policy ever activated, from the checkpoint chain), a policy signed before it is refused.
+   */
+  async loadVerifiedRecord(publicKeyPem: string, mark: PolicyMark | null = null): Promise<{ signed: SignedPolicy; record: PolicyVersionRecord }> {
     const record = await this.active();
     if (!record) throw new AppError('POLICY_INVALID', 'no governance policy is active (nhigov policy activate)');
     const signed = verifySignedPolicy(record.policyText, record.signatureText, publicKeyPem);
     if (signed.version !== record.version) {
       throw new AppError('POLICY_INVALID', `the ACTIVE pointer names version ${String(record.version).slice(0, 12)} but holds ${signed.version.slice(0, 12)}`);
     }
+    const newer = supersededBy(signed.signature, mark);
+    if (newer) throw new AppError('POLICY_INVALID', supersededMessage(signed, newer));
     return { signed, record };
   }
 
@@ -143,6 +149,11 @@ export class PolicyStore {
     for await (const page of pages) records.push(...(page.Items ?? []).map(toRuntimeRecord));
     return records;
   }
+}
+
+/** Why a superseded policy is refused (runtimes, `policy status`, `policy activate`). */
+export function supersededMessage(signed: Pick<SignedPolicy, 'version' | 'signature'>, newer: PolicyMark): string {
+  return `policy version ${signed.version.slice(0, 12)} (signed at ${signed.signature.signedAt}) is superseded by ${newer.version.slice(0, 12)} (signed at ${newer.signedAt}): a signed policy older than the newest activated one cannot be active again; to go back to it, sign it again`;
 }
 
 const versionRecordSchema: z.ZodType<PolicyVersionRecord> = z.object({

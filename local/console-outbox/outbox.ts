@@ -27,6 +27,8 @@ export interface OutboxSlackMessage {
   readonly id: string;
   readonly receivedAt: string;
   readonly hook: string;
+  /** A direct message's recipient (`@U…`, the payload's `channel`); absent for the channel message. */
+  readonly channel?: string;
   readonly text: string;
   /** The text of each block, in order (Slack mrkdwn). */
   readonly blocks: readonly string[];
@@ -93,10 +95,10 @@ export function slackFromSink(data: unknown): OutboxSlackMessage[] {
   if (!Array.isArray(messages)) return [];
   return (messages as SinkMessage[])
     .map((m): OutboxSlackMessage => {
-      const payload = (m.payload ?? {}) as { text?: unknown; blocks?: unknown };
+      const payload = (m.payload ?? {}) as { text?: unknown; blocks?: unknown; channel?: unknown };
       const blocks = Array.isArray(payload.blocks) ? payload.blocks.map(blockText).filter((t) => t !== '') : [];
       const text = typeof payload.text === 'string' ? payload.text : '';
-      return { id: String(m.id), receivedAt: String(m.receivedAt), hook: String(m.hook), text, blocks, links: [text, ...blocks].flatMap(linksInMrkdwn) };
+      return { id: String(m.id), receivedAt: String(m.receivedAt), hook: String(m.hook), ...(typeof payload.channel === 'string' ? { channel: payload.channel } : {}), text, blocks, links: [text, ...blocks].flatMap(linksInMrkdwn) };
     })
     .reverse();
 }

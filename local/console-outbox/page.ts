@@ -61,7 +61,7 @@ function slackCard(message: OutboxSlackMessage, index: number): string {
   const id = `slack-${index + 1}`;
   return `<article class="message slack" id="${id}" aria-labelledby="${id}-h">
 <h3 id="${id}-h">${esc(message.text || '(no text)')}</h3>
-<dl class="facts"><dt>Received</dt><dd>${time(message.receivedAt)}</dd><dt>Webhook</dt><dd><code>${esc(message.hook)}</code></dd></dl>
+<dl class="facts"><dt>Received</dt><dd>${time(message.receivedAt)}</dd><dt>Webhook</dt><dd><code>${esc(message.hook)}</code></dd><dt>To</dt><dd>${message.channel ? `direct message <code>${esc(message.channel)}</code>` : 'the channel'}</dd></dl>
 ${message.blocks.map((b) => `<p style="white-space: pre-wrap">${mrkdwn(b)}</p>`).join('\n')}
 ${changeLink(message.text)}${linkList(message.links, `Links in the Slack message “${message.text}”`)}
 </article>`;

@@ -13,13 +13,16 @@ describe('deploy config', () => {
   it('has defaults that synthesize with no context at all', () => {
     expect(parse({})).toEqual({
       prefix: 'nhigov',
-      eventBusName: 'default',
+      eventBusName: 'nhigov-governance',
+      eventProducerPrincipals: [],
       approverEmails: [],
       sesSandbox: true,
       governedGroupPath: '/',
       logRetention: RetentionDays.THREE_MONTHS,
       reconcileSchedule: 'cron(0 3 * * ? *)',
       finalizeSchedule: 'cron(30 3 * * ? *)',
+      checkpointRetentionDays: 400,
+      checkpointSchedule: 'rate(1 hour)',
     });
   });
 
@@ -51,6 +54,10 @@ describe('deploy config', () => {
     [{ slackWebhookSecretArn: 'https://hooks.slack.com/x' }, /slackWebhookSecretArn: a Secrets Manager secret ARN/],
     [{ policyPublicKey: 'hello' }, /policyPublicKey: not a PEM public key/],
     [{ policyPublicKey: TEST_POLICY_PUBLIC_KEY, policyPublicKeyFile: 'x.pub' }, /not both/],
+    [{ eventBusName: 'default' }, /eventBusName: the governance bus is the stack's own/],
+    [{ eventProducerPrincipals: '12345, arn:aws:iam::111122223333:role/x' }, /eventProducerPrincipals.0: an account id/],
+    [{ eventProducerPrincipals: '*' }, /eventProducerPrincipals/],
+    [{ oktaEventSourceName: 'aws.partner/onelogin.com/x' }, /oktaEventSourceName: an Okta partner event source name/],
   ] as const)('refuses %j', (context, message) => {
     expect(() => parse(context)).toThrow(message);
   });

@@ -19,7 +19,7 @@ const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): Function
   description: `test ${name}`,
   timeoutSeconds: 30,
   tables: [],
-  connector: false,
+  connector: 'none',
   ...overrides,
 });
 
@@ -27,7 +27,7 @@ const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): Function
 const MINIMAL: StackDefinitions = {
   ...SHARED_DEFINITIONS,
   // `uses` on a function not named ingest, none on ingest: capabilities follow the declaration, not the name.
-  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readWrite' }] })],
+  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }] })],
   stateMachines: [{ id: 'change', file: 'test/infra/fixtures/callback.asl.json', functionSubstitutions: { AskFunctionArn: 'ask', WorkFunctionArn: 'work' } }],
 };
 
@@ -76,7 +76,12 @@ describe('definitions the stack refuses', () => {
     expect(() => construct(definitions)).toThrow(/"evidence" is append-only/);
   });
 
-  it('appending evidence without readWrite on changes (evidence seqs come from a counter on the change item)', () => {
+  it.each(['readUpdate', 'readRecordRuntime'] as const)('%s on an append-only table (it would allow UpdateItem)', (access) => {
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access }] })] };
+    expect(() => construct(definitions)).toThrow(/"evidence" is append-only/);
+  });
+
+  it('appending evidence without readUpdate on changes (evidence seqs come from a counter on the change item)', () => {
     const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'read' }] })] };
     expect(() => construct(definitions)).toThrow(/function "work" appends evidence but lacks .*changes/);
   });

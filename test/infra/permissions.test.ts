@@ -1,7 +1,7 @@
 /**
- * Least privilege, read from the synthesized template: the connector policy is exactly what the
- * connector actions declare, it reaches only connector functions, and no role can delete or
- * overwrite evidence.
+ * Least privilege, read from the synthesized template: the connector policies are exactly what
+ * the connector actions declare (reads for every connector function, writes for the writer only),
+ * no role can delete or update evidence, and no role can delete items of any table.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,16 +12,24 @@ import { capabilitiesOf } from '../../infra/lib/capabilities.js';
 import { connectorActions, connectorStatements } from '../../infra/lib/connector-policy.js';
 import { fromRoot } from '../../infra/lib/paths.js';
 import { APPEND_ONLY_DENIED_ACTIONS, RUNTIME_RECORD_ACTIONS, TABLE_ACTIONS } from '../../infra/lib/tables.js';
-import { FUNCTIONS, RUNTIME_RECORD_PARTITION, TABLES, type FunctionCapability } from '../../infra/resources.js';
-import { connectorPermissions } from '../../lambdas/connectors/registry.js';
+import { FUNCTIONS, RUNTIME_RECORD_PARTITION, TABLES, type ConnectorAccess, type FunctionCapability } from '../../infra/resources.js';
+import { CONNECTOR_ACTIONS, connectorPermissions, connectorTagKeys } from '../../lambdas/connectors/registry.js';
 import { SNAPSHOT_PERMISSIONS } from '../../lambdas/connectors/snapshot-reader.js';
 import { actionCovers, asArray, resourceMayInclude, statementsByRole, type Statement } from './support/iam.js';
 import { buildStack, functionLogicalId, removedAfterAll, resourcesOfType, roleOfFunction as roleIn, TEST_CONTEXT, type CfnTemplate } from './support/stack.js';
 
 const { json } = buildStack();
 const byRole = statementsByRole(json);
-const connectorPolicy = resourcesOfType(json, 'AWS::IAM::ManagedPolicy');
-const connectorStatementsInTemplate = (connectorPolicy[0]?.[1].Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
+const connectorPolicies = resourcesOfType(json, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('Connector'));
+
+function policyStatements(template: CfnTemplate, side: 'Read' | 'Write'): Statement[] {
+  const found = resourcesOfType(template, 'AWS::IAM::ManagedPolicy').find(([id]) => id.startsWith(`Connector${side}Policy`));
+  if (!found) throw new Error(`no connector ${side} policy`);
+  return (found[1].Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
+}
+const readStatements = policyStatements(json, 'Read');
+const writeStatements = policyStatements(json, 'Write');
+const connectorStatementsInTemplate = [...readStatements, ...writeStatements];
 
 function roleOfFunction(name: string): string {
   return roleIn(json, name);
@@ -33,12 +41,17 @@ function allowed(statements: readonly Statement[]): Statement[] {
   return statements.filter((s) => s.Effect === 'Allow');
 }
 
-describe('the connector policy', () => {
-  it('is one managed policy granting exactly connectorPermissions() ∪ SNAPSHOT_PERMISSIONS', () => {
-    expect(connectorPolicy).toHaveLength(1);
-    const granted = connectorStatementsInTemplate.flatMap((s) => asArray(s.Action)).sort();
-    const declared = [...new Set([...connectorPermissions(), ...SNAPSHOT_PERMISSIONS])].sort();
-    expect(granted).toEqual(declared);
+/** IAM / Secrets Manager actions that change nothing. */
+const isReadAction = (action: string): boolean => /^(iam|secretsmanager):(Get|List|Describe|BatchGet)[A-Z]/.test(action);
+
+describe('the connector policies', () => {
+  it('are two managed policies: reads (declared reads ∪ SNAPSHOT_PERMISSIONS) and writes (declared writes), exactly', () => {
+    expect(connectorPolicies).toHaveLength(2);
+    const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => asArray(s.Action)).sort();
+    expect(actionsOf(readStatements)).toEqual([...new Set([...connectorPermissions('read'), ...SNAPSHOT_PERMISSIONS])].sort());
+    expect(actionsOf(writeStatements)).toEqual(connectorPermissions('write'));
+    expect(actionsOf(readStatements).filter((a) => !isReadAction(a))).toEqual([]);
+    expect(actionsOf(writeStatements).filter(isReadAction)).toEqual([]);
     expect(connectorStatementsInTemplate.every((s) => s.Effect === 'Allow' && s.NotAction === undefined)).toBe(true);
   });
 
@@ -52,6 +65,7 @@ describe('the connector policy', () => {
         expect(statement.Condition).toBeUndefined();
         expect(JSON.stringify(statement.Resource)).toMatch(/:group\/\*"\]\]\}$/);
       } else {
+        // Case-sensitive on the value on purpose: only "true" is governed (isGoverned); see GOVERNED_CONDITION.
         expect(statement.Condition?.['StringEquals'], statement.Sid).toEqual({ 'aws:ResourceTag/nhi-governed': 'true' });
       }
     }
@@ -70,8 +84,7 @@ describe('the connector policy', () => {
 
   it('follows the governedGroupPath context: arn:aws:iam::ACCOUNT:group${governedGroupPath}*, with cdk-nag still clean', () => {
     const { app, stack, json: scoped } = buildStack({ context: { ...TEST_CONTEXT, governedGroupPath: '/nhi/governed/' } });
-    const [, policy] = resourcesOfType(scoped, 'AWS::IAM::ManagedPolicy')[0] ?? [];
-    const statements = (policy?.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement;
+    const statements = policyStatements(scoped, 'Write');
     const membership = statements.find((s) => s.Sid === 'IamGroupMembershipByPath');
     expect(asArray(membership?.Action).sort()).toEqual(GROUP_ACTIONS);
     expect(membership?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':group/nhi/governed/*']] });
@@ -79,12 +92,61 @@ describe('the connector policy', () => {
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
-  it('is attached to the role of every connector function and of no other', () => {
-    const attachedTo = [...byRole.entries()]
-      .filter(([, statements]) => statements.some((s) => asArray(s.Action).includes('iam:UpdateAccessKey')))
-      .map(([role]) => role)
-      .sort();
-    expect(attachedTo).toEqual(FUNCTIONS.filter((fn) => fn.connector).map((fn) => roleOfFunction(fn.name)).sort());
+  it('reach exactly the roles their declared connector access names: reads for read and readWrite, writes for readWrite only', () => {
+    const holding = (action: string): string[] =>
+      [...byRole.entries()]
+        .filter(([, statements]) => allowed(statements).some((s) => asArray(s.Action).includes(action)))
+        .map(([role]) => role)
+        .sort();
+    const rolesWith = (...access: ConnectorAccess[]): string[] => FUNCTIONS.filter((fn) => access.includes(fn.connector)).map((fn) => roleOfFunction(fn.name)).sort();
+    expect(holding('iam:GetAccountAuthorizationDetails')).toEqual(rolesWith('read', 'readWrite'));
+    expect(holding('iam:UpdateAccessKey')).toEqual(rolesWith('readWrite'));
+  });
+
+  it('give the read-only functions (plan, check-stale, verify-action, rollback-start, finalize-plan) no IAM or Secrets Manager write', () => {
+    expect(FUNCTIONS.filter((fn) => fn.connector === 'read').map((fn) => fn.name).sort()).toEqual(['check-stale', 'finalize-plan', 'plan', 'rollback-start', 'verify-action']);
+    const writers: string[] = [];
+    for (const [role, statements] of byRole) {
+      const writes = allowed(statements)
+        .flatMap((s) => asArray(s.Action))
+        .filter((a) => /^(iam|secretsmanager):/.test(a) && !isReadAction(a));
+      if (writes.length) writers.push(role);
+    }
+    expect(writers).toEqual([roleOfFunction('write-action')]);
+  });
+
+  it('grant iam:CreateAccessKey to the role where rotation runs only, and only rotation declares it', () => {
+    const declaring = CONNECTOR_ACTIONS.filter((a) => a.permissions.write.includes('iam:CreateAccessKey')).map((a) => a.kind);
+    expect(declaring).toEqual(['secrets.rotateAccessKeySecret']);
+    const holding = [...byRole.entries()].filter(([, st]) => allowed(st).some((s) => asArray(s.Action).some((a) => actionCovers(a, 'iam:CreateAccessKey')))).map(([role]) => role);
+    expect(holding).toEqual([roleOfFunction('write-action')]);
+  });
+
+  it('grant Attach*/Detach*Policy and inline policy writes to the writer only, under the governance tag', () => {
+    // The quarantine is an inline policy (nhigov-quarantine), not a managed one: there is no
+    // quarantine ARN to pin iam:PolicyARN to. Attach is iam.attachManagedPolicy, the inverse of a
+    // detach, with any policy ARN; IAM has no condition key for an inline policy's name.
+    const policyWrites = ['iam:AttachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachUserPolicy', 'iam:DetachRolePolicy', 'iam:PutUserPolicy', 'iam:PutRolePolicy', 'iam:DeleteUserPolicy', 'iam:DeleteRolePolicy'];
+    for (const action of policyWrites) {
+      const holding = [...byRole.entries()].filter(([, st]) => allowed(st).some((s) => asArray(s.Action).some((a) => actionCovers(a, action)))).map(([role]) => role);
+      expect(holding, action).toEqual([roleOfFunction('write-action')]);
+      const statement = writeStatements.find((s) => asArray(s.Action).includes(action));
+      expect(statement?.Condition, action).toEqual({ StringEquals: { 'aws:ResourceTag/nhi-governed': 'true' } });
+    }
+  });
+
+  it('let tagging actions set or remove only the declared tag keys, so never the governance tag in any letter case', () => {
+    const tagging = connectorStatementsInTemplate.filter((s) => asArray(s.Action).some((a) => /:(Tag|Untag)[A-Z]/.test(a)));
+    expect(tagging.map((s) => s.Sid).sort()).toEqual(['IamTagGovernedDeclaredKeysOnly', 'SecretsmanagerTagGovernedDeclaredKeysOnly']);
+    for (const statement of tagging) {
+      const service = asArray(statement.Action)[0]?.split(':')[0] ?? '';
+      const keys = connectorTagKeys().get(service);
+      expect(statement.Condition, statement.Sid).toEqual({
+        StringEquals: { 'aws:ResourceTag/nhi-governed': 'true' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': keys },
+      });
+      expect(keys?.some((k) => k.toLowerCase() === 'nhi-governed'), statement.Sid).toBe(false);
+    }
   });
 
   it('is the only way a role reaches IAM', () => {
@@ -100,12 +162,18 @@ describe('connector statements', () => {
   const stack = new Stack(removedAfterAll(new App()), 'Scope');
   const render = (actions: string[]): Statement[] => connectorStatements(actions, stack).map((s) => stack.resolve(s.toStatementJson()) as Statement);
 
-  it('keeps tagging actions off the governance tag itself', () => {
+  it('limits tagging actions to the declared tag keys', () => {
     const [statement] = render(['iam:TagUser', 'iam:UntagUser']);
     expect(statement?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/nhi-governed': 'true' },
-      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['nhi-governed'] },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['owner'] },
     });
+  });
+
+  it('refuses tagging without declared keys, or with the governance tag among them in any case', () => {
+    const withKeys = (keys: string[]) => () => connectorStatements(['iam:TagUser'], stack, { tagKeys: new Map([['iam', keys]]) });
+    expect(withKeys([])).toThrow(/declare no tagKeys/);
+    expect(withKeys(['owner', 'NHI-Governed'])).toThrow(/governance tag/);
   });
 
   it('scopes Secrets Manager actions to governed secrets of the account and region', () => {
@@ -151,7 +219,7 @@ describe('evidence and other append-only tables', () => {
 
   it('appending to evidence is PutItem plus the reads of the chain head, nothing else', () => {
     const tableId = logicalIdOf('evidence');
-    for (const fn of FUNCTIONS.filter((f) => f.tables.some((t) => t.id === 'evidence'))) {
+    for (const fn of FUNCTIONS.filter((f) => f.tables.some((t) => t.id === 'evidence' && t.access === 'append'))) {
       const statements = allowed(byRole.get(roleOfFunction(fn.name)) ?? []);
       const onEvidence = statements
         .filter((s) => resourceMayInclude(s.Resource, tableId))
@@ -161,8 +229,26 @@ describe('evidence and other append-only tables', () => {
     }
   });
 
-  it('the table resource policy denies what IAM policies could still allow', () => {
+  it('the table resource policy denies what IAM policies could still allow (not PutItem: see README "Deploy to AWS")', () => {
     expect([...APPEND_ONLY_DENIED_ACTIONS]).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
+  });
+});
+
+describe('item deletes', () => {
+  it.each(TABLES.map((t) => [t.id] as const))('no role may delete items of %s (no store deletes; changes and approvals are readUpdate)', (id) => {
+    const tableId = logicalIdOfTable(json, id);
+    const deletes = ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'];
+    const violations: string[] = [];
+    for (const [role, statements] of byRole) {
+      for (const statement of allowed(statements).filter((s) => resourceMayInclude(s.Resource, tableId))) {
+        for (const pattern of asArray(statement.Action)) for (const action of deletes) if (actionCovers(pattern, action)) violations.push(`${role}: ${pattern}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('no function declares readWrite on a table', () => {
+    expect(FUNCTIONS.flatMap((fn) => fn.tables.filter((t) => t.access === 'readWrite').map((t) => `${fn.name}: ${t.id}`))).toEqual([]);
   });
 });
 

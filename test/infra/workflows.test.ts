@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../../infra/lib/paths.js';
 import { EVENT_RULES, FUNCTIONS, STATE_MACHINES } from '../../infra/resources.js';
 import { matchesPattern } from './support/event-pattern.js';
-import { buildStack, functionLogicalId, resourcesOfType } from './support/stack.js';
+import { providerEvent } from '../support/signals.js';
+import { buildStack, functionLogicalId, resourcesOfType, TEST_CONTEXT } from './support/stack.js';
 
 const { template, json } = buildStack();
 
@@ -18,12 +19,24 @@ const SAMPLES = {
   'Owner Changed': { source: 'hr.system', 'detail-type': 'Owner Changed', detail: { nhi: 'svc-billing', fromEmail: 'alice@example.com', toEmail: 'bob@example.com' } },
   'Credential Exposed': { source: 'security.findings', 'detail-type': 'Credential Exposed', detail: { nhi: 'svc-ci', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', severity: 'high' } },
   'Reconcile Requested': { source: 'nhigov', 'detail-type': 'Reconcile Requested', detail: { scope: 'all' } },
+  // The providers' documented samples (test/fixtures/events), with their real envelopes.
+  'AWS Health Event': providerEvent('health', { ACCESS_KEY_ID_HERE: 'AKIAIOSFODNN7EXAMPLE' }),
+  'GuardDuty Finding': providerEvent('guardDuty'),
+  'Unused Access Finding for IAM entities': providerEvent('accessAnalyzer'),
+  'Security Hub Findings - Imported': providerEvent('securityHub'),
+  SystemLog: providerEvent('okta', { 'aws.partner/okta.com/nhigov-local/system-log': String(TEST_CONTEXT.oktaEventSourceName) }),
 } as const;
 const FOREIGN_EVENTS = [
   { source: 'hr.system', 'detail-type': 'Employee Hired', detail: { employeeId: 'E2', email: 'carol@example.com' } },
   { source: 'security.findings', 'detail-type': 'Employee Terminated', detail: { employeeId: 'E1001', email: 'alice@example.com' } },
   { source: 'nhigov', 'detail-type': 'Credential Exposed', detail: { nhi: 'svc-ci', severity: 'high' } },
   { source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'UpdateAccessKey' } },
+  { source: 'hr.system', 'detail-type': 'AWS Health Event', detail: { service: 'RISK', eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED' } },
+  { source: 'aws.health', 'detail-type': 'AWS Health Event', detail: { service: 'EC2', eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED' } },
+  { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: { type: 'Recon:EC2/PortProbeUnprotectedPort', resource: { resourceType: 'Instance' } } },
+  { source: 'aws.securityhub', 'detail-type': 'Security Hub Findings - Imported', detail: { findings: [{ Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::b' }] }] } },
+  { source: 'aws.partner/okta.com/example-org/nhigov', 'detail-type': 'SystemLog', detail: { eventType: 'user.session.start' } },
+  { source: 'aws.partner/onelogin.com/x', 'detail-type': 'SystemLog', detail: { eventType: 'user.lifecycle.deactivate' } },
 ];
 
 describe('state machines', () => {
@@ -63,10 +76,17 @@ describe('state machines', () => {
 describe('event route', () => {
   const rules = resourcesOfType(json, 'AWS::Events::Rule');
 
-  it('has one rule per event type, on the configured bus, targeting the ingest queue with a dead-letter queue', () => {
+  const governanceBus = resourcesOfType(json, 'AWS::Events::EventBus');
+  const busOf = (definition: (typeof EVENT_RULES)[number]) => rules.find(([id]) => id.startsWith(`Events${definition.id}Rule`))?.[1].Properties?.['EventBusName'];
+
+  it('has one rule per event type and signal, each on its bus: custom sources on the governance bus, AWS services on the default bus, Okta on its partner bus', () => {
     expect(rules).toHaveLength(EVENT_RULES.length);
+    expect(governanceBus).toEqual([[expect.stringMatching(/^EventBusesGovernance/), expect.objectContaining({ Properties: expect.objectContaining({ Name: 'governance' }) })]]);
+    const expected = { governance: { Ref: governanceBus[0]?.[0] }, default: 'default', okta: TEST_CONTEXT.oktaEventSourceName };
+    for (const definition of EVENT_RULES) expect(busOf(definition), definition.id).toEqual(expected[definition.bus]);
+    expect(EVENT_RULES.filter((r) => r.custom).map((r) => r.bus)).toEqual(['governance', 'governance', 'governance', 'governance']);
+    expect(EVENT_RULES.filter((r) => !r.custom && r.bus === 'governance')).toEqual([]);
     for (const [, rule] of rules) {
-      expect(rule.Properties?.['EventBusName']).toBe('governance');
       expect(rule.Properties?.['Targets']).toEqual([
         {
           Arn: { 'Fn::GetAtt': [expect.stringMatching(/^EventsIngestQueue/), 'Arn'] },
@@ -117,7 +137,7 @@ describe('schedules', () => {
     const target = reconcile?.[1].Properties?.['Target'] as { Input: string; EventBridgeParameters: unknown; Arn: unknown };
     expect(target.EventBridgeParameters).toEqual({ DetailType: 'Reconcile Requested', Source: 'nhigov' });
     expect(JSON.parse(target.Input)).toEqual({ scope: 'all', eventId: 'reconcile-<aws.scheduler.scheduled-time>' });
-    expect(JSON.stringify(target.Arn)).toContain(':event-bus/governance');
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EventBusesGovernance/), 'Arn'] });
   });
 
   it('runs finalize daily with the input finalize-plan reads, when there is a finalize state machine', () => {
@@ -147,3 +167,30 @@ function stateMachineOf(id: string): [string, NonNullable<(typeof json.Resources
   if (!found) throw new Error(`no state machine ${id}`);
   return found;
 }
+
+describe('the governance bus', () => {
+  const built = { template, json };
+  const policyOf = (stack: Pick<ReturnType<typeof buildStack>, 'json'>) => resourcesOfType(stack.json, 'AWS::Events::EventBusPolicy').map(([, p]) => p.Properties?.['Statement'] as Record<string, unknown>);
+
+  it('only the stack\'s own account may put events on it by default', () => {
+    expect(policyOf(built)).toEqual([
+      {
+        Sid: 'cdk-AllowedProducersPutEvents',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventBusesGovernance/), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('names the producers of eventProducerPrincipals (accounts and role ARNs), and defaults its name to PREFIX-governance; no Okta rule unless connected', () => {
+    const role = 'arn:aws:iam::111122223333:role/hr-exporter';
+    const other = buildStack({ context: { ...TEST_CONTEXT, eventBusName: undefined, oktaEventSourceName: undefined, eventProducerPrincipals: `444455556666, ${role}` } });
+    const [statement] = policyOf(other);
+    expect(statement?.['Principal']).toEqual({ AWS: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::444455556666:root']] }, role] });
+    other.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'nhigov-governance' });
+    other.template.hasOutput('EventBusName', { Value: 'nhigov-governance' });
+    expect(resourcesOfType(other.json, 'AWS::Events::Rule')).toHaveLength(EVENT_RULES.filter((r) => r.bus !== 'okta').length);
+  });
+});

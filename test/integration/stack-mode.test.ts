@@ -75,6 +75,10 @@ describe('stack mode: every operator command against a stack found by name', () 
     const lines = cli(['evidence', changeId, '--format', 'jsonl']).stdout.trim().split('\n');
     expect(lines.length).toBe(done.evidence.length);
     expect(json<{ events: unknown[] }>(['evidence', '--nhi', user.userName]).events.length).toBeGreaterThan(0);
+    expect(json<{ events: Array<{ changeId: string }> }>(['evidence', '--from', new Date(Date.now() - 600_000).toISOString()]).events.map((e) => e.changeId)).toContain(changeId);
+    expect(cli(['evidence', changeId, '--format', 'csv']).stdout.split('\n').length).toBeGreaterThan(done.evidence.length);
+    expect(cli(['evidence', changeId, '--format', 'html']).stdout).toContain(changeId);
+    expect(json<ShowDocument>(['show', changeId])).toMatchObject({ changeId, status: 'VERIFIED' });
     expect(json<{ ok: boolean }>(['evidence', 'verify']).ok).toBe(true);
 
     // Undo it, through the rollback workflow, and approve the rollback as someone else.

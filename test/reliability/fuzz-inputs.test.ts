@@ -5,14 +5,15 @@ import fc from 'fast-check';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES, parseGovernanceEvent } from '../../lambdas/domain/events.js';
+import { EVENT_TYPES, governanceEventSchema, parseGovernanceEvent } from '../../lambdas/domain/events.js';
+import { parseIncomingEvent } from '../../lambdas/domain/signals/index.js';
 import { parsePolicy } from '../../lambdas/domain/policy.js';
 import { signPolicy, verifySignedPolicy } from '../../lambdas/domain/policy-signature.js';
 import { isAppError } from '../../lambdas/domain/reasons.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
 import { APPROVER, approvalRecord, hasSessionDeny, mintLink, SECOPS, show } from '../support/approvals.js';
-import { DEFAULT_POLICY_TEXT, garbagePolicyTextArb, invalidEventArb, invalidPolicyObjectArb, routableInvalidEventArb, validEventArb } from './support/fuzz-arbitraries.js';
+import { brokenSignalArb, DEFAULT_POLICY_TEXT, garbagePolicyTextArb, invalidEventArb, invalidPolicyObjectArb, routableInvalidEventArb, validEventArb, validSignalArb } from './support/fuzz-arbitraries.js';
 import { fuzzSeed, logSeed } from './support/seeds.js';
 import { cliAsync, mapLimit } from './support/cli-async.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +85,36 @@ describe('fuzz (no stack): event details, policy files', () => {
       }),
       { seed: EVENT_SEED, numRuns: 1000 },
     );
+  });
+
+  it('parseIncomingEvent: every variant of the providers\' samples yields strictly valid triggers, each with its own de-duplication key', () => {
+    logSeed('provider signals', EVENT_SEED, 500);
+    fc.assert(
+      fc.property(validSignalArb, (event) => {
+        const parsed = parseIncomingEvent(event);
+        expect(parsed.outcome, JSON.stringify(parsed)).toBe('triggers');
+        if (parsed.outcome !== 'triggers') return;
+        for (const trigger of parsed.triggers) expect(governanceEventSchema.safeParse(JSON.parse(JSON.stringify(trigger))).success, JSON.stringify(trigger)).toBe(true);
+        expect(new Set(parsed.triggers.map((t) => t.id)).size).toBe(parsed.triggers.length);
+      }),
+      { seed: EVENT_SEED, numRuns: 500 },
+    );
+  });
+
+  it('parseIncomingEvent: broken provider events are refused or ignored with a one-line reason, never thrown', () => {
+    logSeed('broken provider signals', EVENT_SEED, 2000);
+    const byOutcome = new Map<string, number>();
+    fc.assert(
+      fc.property(brokenSignalArb, ({ mutation, event }) => {
+        const parsed = parseIncomingEvent(event);
+        byOutcome.set(parsed.outcome, (byOutcome.get(parsed.outcome) ?? 0) + 1);
+        if (parsed.outcome === 'invalid') expect(parsed.error, mutation).toMatch(ONE_LINE);
+        if (parsed.outcome === 'ignored') expect(parsed.reason, mutation).toMatch(ONE_LINE);
+        if (parsed.outcome === 'triggers') for (const t of parsed.triggers) expect(governanceEventSchema.safeParse(JSON.parse(JSON.stringify(t))).success, mutation).toBe(true);
+      }),
+      { seed: EVENT_SEED, numRuns: 2000 },
+    );
+    console.log(`[fuzz] broken provider events by outcome: ${JSON.stringify(Object.fromEntries(byOutcome))}`);
   });
 
   it('parsePolicy: every broken variant of the default policy is POLICY_INVALID naming the broken part', () => {
@@ -252,9 +283,11 @@ describe('fuzz through a local stack: nhigov event, nhigov policy activate, POST
     // Only JSON-object details: EventBridge refuses any other Detail (and moto answers a 500 for `null`).
     const samples = fc.sample(routableInvalidEventArb.filter(({ event }) => event.detail !== null && typeof event.detail === 'object' && !Array.isArray(event.detail)), { seed: EVENT_SEED + 1, numRuns: 12 });
     logSeed('PutEvents', EVENT_SEED + 1, samples.length);
+    // The custom sources' rules are on the governance bus (the stack's EventBusName).
+    const busName = (await stack.context()).outputs.eventBusName;
     for (const { event } of samples) {
         const detail = JSON.stringify(event.detail);
-      await stack.clients.events.send(new PutEventsCommand({ Entries: [{ Source: String(event.source), DetailType: String(event['detail-type']), Detail: detail }] }));
+      await stack.clients.events.send(new PutEventsCommand({ Entries: [{ Source: String(event.source), DetailType: String(event['detail-type']), Detail: detail, EventBusName: busName }] }));
     }
     // A valid event after them: when its change exists, the bus has delivered everything before it.
     const owner = ownerEmail('nobody');

@@ -103,9 +103,13 @@ export async function sentMail(stack: TestStack): Promise<SentMail[]> {
   return data.ses?.Message ?? [];
 }
 
-export async function slackMessages(stack: TestStack): Promise<Array<{ payload: { text: string; blocks: Array<Record<string, unknown>> } }>> {
-  return ((await (await fetch(`${stack.endpoint}/_sinks/slack`)).json()) as { messages: Array<{ payload: { text: string; blocks: Array<Record<string, unknown>> } }> }).messages;
+/** What the local Slack sink recorded; `payload.channel` is `@U…` for a direct message, absent for the channel. */
+export async function slackMessages(stack: TestStack): Promise<Array<{ payload: { text: string; blocks: Array<Record<string, unknown>>; channel?: string } }>> {
+  return ((await (await fetch(`${stack.endpoint}/_sinks/slack`)).json()) as { messages: Array<{ payload: { text: string; blocks: Array<Record<string, unknown>>; channel?: string } }> }).messages;
 }
+
+/** The Slack user ids of the default policy's approvers (approval.slackUserIds): their direct messages. */
+export const SLACK_USER_IDS: Readonly<Record<string, string>> = { 'approver@example.com': 'U0LOCALAPPR', 'secops@example.com': 'U0LOCALSECOPS' };
 
 /** The approval links in a text (email HTML or a Slack message). */
 export function linksIn(text: string): string[] {

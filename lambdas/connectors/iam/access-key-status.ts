@@ -44,7 +44,7 @@ export function accessKeyStatusAction(kind: string, status: AccessKeyStatus, inv
     irreversible: false,
     targetType: 'accessKey',
     schema: accessKeyParams,
-    permissions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+    permissions: { read: ['iam:ListAccessKeys'], write: ['iam:UpdateAccessKey'] },
     label: (p) => p.accessKeyId,
     beforeFromSnapshot(params, snapshot) {
       const key = typeof params.accessKeyId === 'string' ? findAccessKey(snapshot, params.accessKeyId) : null;

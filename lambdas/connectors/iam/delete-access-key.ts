@@ -25,7 +25,7 @@ export const deleteAccessKey: ConnectorAction<AccessKeyParams> = {
   irreversible: true,
   targetType: 'accessKey',
   schema: accessKeyParams,
-  permissions: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'],
+  permissions: { read: ['iam:ListAccessKeys'], write: ['iam:DeleteAccessKey'] },
   label: (p) => p.accessKeyId,
   beforeFromSnapshot(params, snapshot) {
     const key = typeof params.accessKeyId === 'string' ? findAccessKey(snapshot, params.accessKeyId) : null;

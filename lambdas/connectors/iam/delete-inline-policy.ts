@@ -11,7 +11,7 @@ export const deleteInlinePolicy: ConnectorAction<InlinePolicyRef> = {
   irreversible: false,
   targetType: 'user',
   schema: inlinePolicyRef,
-  permissions: [...INLINE_READ_PERMISSIONS, ...INLINE_DELETE_PERMISSIONS],
+  permissions: { read: INLINE_READ_PERMISSIONS, write: INLINE_DELETE_PERMISSIONS },
   label: inlinePolicyLabel,
   beforeFromSnapshot: inlinePolicyFromSnapshot,
   desiredState: () => inlinePolicyState(null),

@@ -36,7 +36,7 @@ export const deleteLoginProfile: ConnectorAction<LoginProfileParams> = {
   irreversible: true,
   targetType: 'user',
   schema: loginProfileParams,
-  permissions: ['iam:GetLoginProfile', 'iam:GetUser', 'iam:DeleteLoginProfile'],
+  permissions: { read: ['iam:GetLoginProfile', 'iam:GetUser'], write: ['iam:DeleteLoginProfile'] },
   label: (p) => `user ${p.userName}`,
   // The bulk read does not show login profiles: a rule deleting one passes `before` from a per-user read.
   beforeFromSnapshot: () => null,

@@ -14,7 +14,7 @@ export const deleteSessionRevocationDeny: ConnectorAction<SessionDenyParams> = {
   irreversible: false,
   targetType: 'user',
   schema: sessionDenyParams,
-  permissions: [...INLINE_READ_PERMISSIONS, ...INLINE_DELETE_PERMISSIONS],
+  permissions: { read: INLINE_READ_PERMISSIONS, write: INLINE_DELETE_PERMISSIONS },
   label: principalLabel,
   beforeFromSnapshot: sessionDenyFromSnapshot,
   desiredState: () => ({ present: false, issuedBefore: null }),

@@ -33,7 +33,7 @@ export function groupMembershipAction(kind: string, member: boolean, inverseKind
     irreversible: false,
     targetType: 'user',
     schema: groupMembershipParams,
-    permissions: ['iam:ListGroupsForUser', member ? 'iam:AddUserToGroup' : 'iam:RemoveUserFromGroup'],
+    permissions: { read: ['iam:ListGroupsForUser'], write: [member ? 'iam:AddUserToGroup' : 'iam:RemoveUserFromGroup'] },
     label: (p) => `user ${p.userName} in group ${p.groupName}`,
     beforeFromSnapshot(params, snapshot) {
       const user = snapshot.users.find((u) => u.name === params.userName);

@@ -60,7 +60,7 @@ export function managedPolicyAction(kind: string, attached: boolean, inverseKind
     irreversible: false,
     targetType: 'user',
     schema: managedPolicyParams,
-    permissions: attached ? [...list, 'iam:AttachUserPolicy', 'iam:AttachRolePolicy'] : [...list, 'iam:DetachUserPolicy', 'iam:DetachRolePolicy'],
+    permissions: { read: list, write: attached ? ['iam:AttachUserPolicy', 'iam:AttachRolePolicy'] : ['iam:DetachUserPolicy', 'iam:DetachRolePolicy'] },
     label: (p) => `${p.policyArn} on ${principalLabel(p)}`,
     beforeFromSnapshot(params, snapshot) {
       const principal = principalInSnapshot(snapshot, params);

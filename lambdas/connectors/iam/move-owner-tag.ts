@@ -41,7 +41,7 @@ export const moveOwnerTag: ConnectorAction<MoveOwnerTagParams> = {
   irreversible: false,
   targetType: 'user',
   schema: moveOwnerTagParams,
-  permissions: ['iam:ListUserTags', 'iam:ListRoleTags', 'iam:TagUser', 'iam:TagRole', 'iam:UntagUser', 'iam:UntagRole'],
+  permissions: { read: ['iam:ListUserTags', 'iam:ListRoleTags'], write: ['iam:TagUser', 'iam:TagRole', 'iam:UntagUser', 'iam:UntagRole'], tagKeys: [OWNER_TAG] },
   label: principalLabel,
   beforeFromSnapshot(params, snapshot) {
     const principal = principalInSnapshot(snapshot, params);

@@ -12,7 +12,7 @@ export const putInlinePolicy: ConnectorAction<InlinePolicyWithDocument> = {
   irreversible: false,
   targetType: 'user',
   schema: inlinePolicyWithDocument,
-  permissions: [...INLINE_READ_PERMISSIONS, ...INLINE_PUT_PERMISSIONS],
+  permissions: { read: INLINE_READ_PERMISSIONS, write: INLINE_PUT_PERMISSIONS },
   label: inlinePolicyLabel,
   beforeFromSnapshot: inlinePolicyFromSnapshot,
   desiredState: (params) => inlinePolicyState(params.document as JsonObject),

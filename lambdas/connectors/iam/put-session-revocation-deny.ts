@@ -11,7 +11,7 @@ export const putSessionRevocationDeny: ConnectorAction<SessionDenyParams> = {
   irreversible: false,
   targetType: 'user',
   schema: sessionDenyParams,
-  permissions: [...INLINE_READ_PERMISSIONS, ...INLINE_PUT_PERMISSIONS],
+  permissions: { read: INLINE_READ_PERMISSIONS, write: INLINE_PUT_PERMISSIONS },
   label: principalLabel,
   beforeFromSnapshot: sessionDenyFromSnapshot,
   desiredState: (params) => ({ present: true, issuedBefore: String(params.issuedBefore) }),

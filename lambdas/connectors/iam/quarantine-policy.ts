@@ -53,7 +53,7 @@ export function quarantineAction(kind: string, present: boolean, inverseKind: st
     irreversible: false,
     targetType: 'role',
     schema: principalParams,
-    permissions: [...INLINE_READ_PERMISSIONS, ...(present ? INLINE_PUT_PERMISSIONS : INLINE_DELETE_PERMISSIONS)],
+    permissions: { read: INLINE_READ_PERMISSIONS, write: present ? INLINE_PUT_PERMISSIONS : INLINE_DELETE_PERMISSIONS },
     label: principalLabel,
     beforeFromSnapshot(params, snapshot) {
       const document = inlineDocumentInSnapshot(snapshot, params, QUARANTINE_POLICY_NAME);

@@ -25,7 +25,7 @@ export const moveSecretOwnerTag: ConnectorAction<MoveSecretOwnerTagParams> = {
   irreversible: false,
   targetType: 'secret',
   schema: moveSecretOwnerTagParams,
-  permissions: ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+  permissions: { read: ['secretsmanager:DescribeSecret'], write: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'], tagKeys: [OWNER_TAG] },
   label: (p) => `secret ${p.secretId}`,
   beforeFromSnapshot(params, snapshot) {
     const secret = typeof params.secretId === 'string' ? findSecret(snapshot, params.secretId) : null;

@@ -61,13 +61,11 @@ export const restoreAccessKeySecret: ConnectorAction<AccessKeySecretParams> = {
   irreversible: false,
   targetType: 'secret',
   schema: accessKeySecretParams,
-  permissions: [
-    ...ACCESS_KEY_SECRET_READ_PERMISSIONS,
-    'secretsmanager:UpdateSecretVersionStage',
-    'secretsmanager:UntagResource',
-    'iam:UpdateAccessKey',
-    'iam:DeleteAccessKey',
-  ],
+  permissions: {
+    read: ACCESS_KEY_SECRET_READ_PERMISSIONS,
+    write: ['secretsmanager:UpdateSecretVersionStage', 'secretsmanager:UntagResource', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'],
+    tagKeys: [ROTATION_MARKER_TAG],
+  },
   label: rotationLabel,
   beforeFromSnapshot: accessKeySecretStateFromSnapshot,
   desiredState: (params) => ({ currentVersionId: String(params.replacedVersionId), replacedKeyStatus: 'Active' }),

@@ -25,9 +25,12 @@ const CAUSE = 'CREDENTIAL_EXPOSED';
 export function credentialExposureRule(ctx: RuleContext, detail: CredentialExposedDetail): RuleOutput {
   const intents: ActionIntent[] = [];
   const findings: PlanFinding[] = [];
-  const nhi = ctx.estate.resolve(detail.nhi, 'nhi');
+  // A key reported without its user (AWS Health): Plan looked the user up and read its keys.
+  const nhiRef = detail.nhi ?? (detail.accessKeyId ? ctx.estate.accessKey(detail.accessKeyId)?.userName : undefined);
+  if (!nhiRef) return { intents, findings: [notGoverned(detail.accessKeyId ?? 'the exposed credential', detail, 'no IAM user this account can see has it')] };
+  const nhi = ctx.estate.resolve(nhiRef, 'nhi');
   const named = detail.secretId ? ctx.estate.resolve(detail.secretId, 'secretId') : null;
-  if (!nhi) return { intents, findings: [notGoverned(detail.nhi, detail)] };
+  if (!nhi) return { intents, findings: [notGoverned(nhiRef, detail)] };
   if (detail.secretId && !named) findings.push(notGoverned(detail.secretId, detail));
   if (named && named.type !== 'secret') findings.push(finding(ctx, named, CAUSE, `secretId ${detail.secretId} names a ${named.type}, not a secret: nothing rotated for it`));
   const secret: SecretSnapshot | null = named?.type === 'secret' ? named : nhi.type === 'secret' ? nhi : null;
@@ -38,7 +41,7 @@ export function credentialExposureRule(ctx: RuleContext, detail: CredentialExpos
     const belongs = key && ((nhi.type === 'user' && key.userName === nhi.name) || (nhi.type === 'secret' && nhi.heldAccessKeyId === key.accessKeyId));
     const user = key ? ctx.estate.user(key.userName) : null;
     if (!key || !belongs || !user) {
-      const where = key ? `it belongs to user ${key.userName}, not to ${detail.nhi}` : 'no governed user has it';
+      const where = key ? `it belongs to user ${key.userName}, not to ${nhiRef}` : 'no governed user has it';
       findings.push(finding(ctx, nhi, CAUSE, `exposed access key ${detail.accessKeyId} was not deactivated: ${where}; contain it by hand`, { accessKeyId: detail.accessKeyId }));
     } else {
       intents.push(deactivateKeyIntent(ctx, user, key, CAUSE, 'containment'));
@@ -63,6 +66,6 @@ function containPrincipal(ctx: RuleContext, nhi: NhiSnapshot, issuedBefore: stri
   return [...keys, ...sessionDenyIntents(ctx, nhi, issuedBefore, CAUSE, 'containment')];
 }
 
-function notGoverned(ref: string, detail: CredentialExposedDetail): PlanFinding {
-  return { nhi: ref, reasonCode: CAUSE, message: `${ref} is not a governed user, role or secret: contain the exposure by hand (severity ${detail.severity})` };
+function notGoverned(ref: string, detail: CredentialExposedDetail, why = 'is not a governed user, role or secret'): PlanFinding {
+  return { nhi: ref, reasonCode: CAUSE, message: `${ref} ${why}: contain the exposure by hand (severity ${detail.severity})` };
 }

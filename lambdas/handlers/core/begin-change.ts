@@ -37,7 +37,7 @@ export interface PlannedChange {
 }
 
 export interface ChangeStart {
-  readonly record: Pick<ChangeRecord, 'changeId' | 'kind' | 'trigger' | 'eventId' | 'parentChangeId'>;
+  readonly record: Pick<ChangeRecord, 'changeId' | 'kind' | 'trigger' | 'eventId' | 'parentChangeId' | 'contentHash'>;
   readonly now: Date;
   /** TRIGGERED when the active policy is refused; `refused` (the reason) is added to its data. */
   readonly refused: TriggerEvent;

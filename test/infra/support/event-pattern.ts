@@ -18,7 +18,8 @@ function matchField(rule: unknown, value: unknown): boolean {
     const values: unknown[] = Array.isArray(value) ? value : [value];
     return rule.some((candidate) => (isObject(candidate) && 'exists' in candidate ? candidate['exists'] === (value !== undefined) : values.some((v) => matchValue(candidate, v))));
   }
-  if (isObject(rule)) return isObject(value) && matchesPattern(rule, value);
+  // A field inside an array of objects matches when it does in any element (Security Hub's findings[].Resources[]).
+  if (isObject(rule)) return Array.isArray(value) ? value.some((v) => isObject(v) && matchesPattern(rule, v)) : isObject(value) && matchesPattern(rule, value);
   throw new Error(`pattern leaves must be arrays, got ${JSON.stringify(rule)}`);
 }
 

@@ -21,6 +21,7 @@ MCowBQYDK2VwAyEAlFo+gxxPNaexzS5tOCaQW8qpEyvvtoRfn5WvHRRUXj8=
 export const TEST_CONTEXT: Readonly<Partial<Record<ContextKey, unknown>>> = {
   prefix: 'nhigov',
   eventBusName: 'governance',
+  oktaEventSourceName: 'aws.partner/okta.com/example-org/nhigov',
   sesSender: 'nhigov@example.com',
   approverEmails: 'approver@example.com,secops@example.com',
   policyPublicKey: TEST_POLICY_PUBLIC_KEY,

@@ -70,7 +70,10 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     apply: (e: RawEvent) => {
       const d = detailOf(e);
       const required = REQUIRED[e['detail-type'] as EventDetailType];
-      delete d[required[i % required.length]!];
+      const dropped = required[i % required.length]!;
+      delete d[dropped];
+      // Without nhi a Credential Exposed is still valid when it names the key (its user is looked up).
+      if (dropped === 'nhi') delete d.accessKeyId;
       return { ...e, detail: d };
     },
   })),
@@ -124,7 +127,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.oneof(fc.string({ maxLength: 20 }).filter((s) => !/^[\w.:-]{1,128}$/.test(s)), wrongTypeArb, fc.constant('x'.repeat(129))).map((bad) => ({ name: 'bad detail.eventId', apply: (e: RawEvent) => ({ ...e, detail: { ...detailOf(e), eventId: bad } }) })),
   fc.oneof(fc.constantFrom('', 'a b', 'id/with/slash', '../../etc', 'x'.repeat(129), 'id\nnext'), wrongTypeArb.filter((v) => v !== null)).map((bad) => ({ name: 'bad envelope id', apply: (e: RawEvent) => ({ ...e, id: bad }) })),
   fc.string({ maxLength: 20 }).map((bad) => ({ name: 'bad envelope time', apply: (e: RawEvent) => ({ ...e, time: `${bad}x` }) })),
-  fc.constant({ name: 'severity case', apply: (e: RawEvent) => ({ ...e, source: 'security.findings', 'detail-type': 'Credential Exposed', detail: { nhi: 'svc', severity: 'CRITICAL' } }) }),
+  fc.constantFrom('SEVERE', 'Urgent', 'crit', '9', '').map((severity) => ({ name: 'severity unknown', apply: (e: RawEvent) => ({ ...e, source: 'security.findings', 'detail-type': 'Credential Exposed', detail: { nhi: 'svc', severity } }) })),
   fc.constant({ name: 'scope both', apply: (e: RawEvent) => ({ ...e, source: 'nhigov', 'detail-type': 'Reconcile Requested', detail: { scope: { owner: 'a@example.com', nhi: 'svc' } } }) }),
   fc.constant({ name: 'prototype pollution', apply: (e: RawEvent) => JSON.parse(`{"id":"p1","source":${JSON.stringify(e.source)},"detail-type":${JSON.stringify(e['detail-type'])},"detail":{"__proto__":{"polluted":true}}}`) }),
   fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 })).map((v) => ({ name: 'not an object', apply: () => v })),
@@ -279,3 +282,68 @@ export interface LinkFieldsForm {
   decision: string;
   comment: string;
 }
+
+/* ------------------------------------------------------------------ provider signals */
+
+const PROVIDER_FIXTURES = {
+  health: 'aws-health-risk-credentials-exposed.json',
+  guardDuty: 'guardduty-instance-credential-exfiltration.json',
+  accessAnalyzer: 'access-analyzer-unused-access.json',
+  securityHub: 'securityhub-iam-finding-imported.json',
+  okta: 'okta-user-lifecycle-deactivate.json',
+} as const;
+
+function fixture(name: keyof typeof PROVIDER_FIXTURES): RawEvent & { detail: Record<string, any> } {
+  return JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'events', PROVIDER_FIXTURES[name]), 'utf8'));
+}
+
+const keyArb = fc.stringMatching(/^AKIA[A-Z0-9]{16}$/);
+const userNameArb = fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,40}$/);
+const arnArb = fc.tuple(fc.constantFrom('user', 'role'), userNameArb).map(([type, name]) => `arn:aws:iam::123456789012:${type}/${name}`);
+
+/** A provider's documented sample with its ids, keys, names and severity varied: each must yield triggers. */
+export const validSignalArb: fc.Arbitrary<RawEvent> = fc.oneof(
+  fc.tuple(fc.array(keyArb, { minLength: 1, maxLength: 4 }), fc.stringMatching(/^[A-Z0-9_]{1,30}$/)).map(([keys, suffix]) => {
+    const e = fixture('health');
+    e.detail.eventArn = `arn:aws:health:us-east-1::event/AWS_RISK_CREDENTIALS_EXPOSED_${suffix}`;
+    e.detail.affectedEntities = keys.map((entityValue) => ({ entityValue }));
+    return e;
+  }),
+  fc.tuple(fc.double({ min: 0, max: 10, noNaN: true }), fc.boolean(), keyArb, userNameArb, fc.stringMatching(/^[a-f0-9]{32}$/)).map(([severity, temporary, key, userName, id]) => {
+    const e = fixture('guardDuty');
+    e.detail.severity = severity;
+    e.detail.id = id;
+    e.detail.resource = { resourceType: 'AccessKey', accessKeyDetails: temporary ? { accessKeyId: key.replace(/^AKIA/, 'ASIA'), userType: 'AssumedRole', userName } : { accessKeyId: key, userType: 'IAMUser', userName } };
+    return e;
+  }),
+  fc.tuple(arnArb, fc.constantFrom('UnusedIAMUserAccessKey', 'UnusedIAMUserPassword', 'UnusedIAMRole', 'UnusedPermission'), fc.uuid(), isoArb).map(([resource, findingType, findingId, analyzedAt]) => {
+    const e = fixture('accessAnalyzer');
+    Object.assign(e.detail, { resource, findingType, findingId, analyzedAt, updatedAt: analyzedAt });
+    return e;
+  }),
+  fc.tuple(fc.array(arnArb, { minLength: 1, maxLength: 4 }), fc.uuid()).map(([arns, id]) => {
+    const e = fixture('securityHub');
+    const [finding] = e.detail.findings;
+    finding.Id = `arn:aws:securityhub:us-east-1:123456789012:security-control/IAM.3/finding/${id}`;
+    finding.Resources = arns.map((Id) => ({ Type: Id.includes(':user/') ? 'AwsIamUser' : 'AwsIamRole', Id }));
+    return e;
+  }),
+  fc.tuple(emailArb, fc.uuid(), fc.stringMatching(/^[a-z0-9-]{1,20}$/)).map(([email, uuid, org]) => {
+    const e = fixture('okta');
+    e.source = `aws.partner/okta.com/${org}/system-log`;
+    e.detail.uuid = uuid;
+    e.detail.target = [{ id: '00u1', type: 'User', alternateId: email }];
+    return e;
+  }),
+);
+
+/** A valid provider event broken somewhere in its detail: refused or ignored, never thrown. */
+export const brokenSignalArb: fc.Arbitrary<{ mutation: string; event: unknown }> = fc.tuple(validSignalArb, fc.jsonValue(), fc.nat()).map(([event, value, i]) => {
+  const detail = { ...(event.detail as Record<string, unknown>) };
+  const keys = Object.keys(detail);
+  const key = keys[i % keys.length] ?? 'x';
+  const mutation = i % 3 === 0 ? 'field replaced' : i % 3 === 1 ? 'field dropped' : 'detail replaced';
+  if (mutation === 'field replaced') detail[key] = value;
+  else if (mutation === 'field dropped') delete detail[key];
+  return { mutation: `${mutation} (${key})`, event: { ...event, detail: mutation === 'detail replaced' ? value : detail } };
+});

@@ -35,7 +35,6 @@ async function writeWithRetry(action: ConnectorAction, ctx: ConnectorContext, pa
   });
 }
 
-const isWrite = (permission: string): boolean => !/:(Get|List|Describe)/.test(permission);
 /** Rotation waits for its promotion to read back before touching keys: a swallowed promotion is covered by its own test. */
 const waitsForReadBack = (kind: string): boolean => kind.startsWith('secrets.') && kind.endsWith('AccessKeySecret');
 
@@ -84,7 +83,7 @@ describe.each(cases)('%s', (_name, action, example) => {
     const before = await action.read(ctx, params);
     const after = action.desiredState(params, before);
     if (canonicalJson(before) === canonicalJson(after)) return;
-    for (const permission of action.permissions.filter(isWrite)) estate.fake.swallowNext(permission, 10);
+    for (const permission of action.permissions.write) estate.fake.swallowNext(permission, 10);
     await action.write(ctx, params);
     expect((await action.verify(ctx, params, after)).converged).toBe(false);
   });
@@ -98,9 +97,9 @@ describe.each(cases)('%s', (_name, action, example) => {
     const ctx = estate.fake.context();
     const params = validatedParams(action, example.params(estate));
     const before = await action.read(ctx, params);
-    for (const permission of action.permissions) estate.fake.failNext(permission, awsError(name, status));
+    for (const permission of [...action.permissions.read, ...action.permissions.write]) estate.fake.failNext(permission, awsError(name, status));
     expect(await reasonOf(action.write(ctx, params))).toBe(code);
-    for (const permission of action.permissions) estate.fake.failNext(permission, awsError(name, status));
+    for (const permission of [...action.permissions.read, ...action.permissions.write]) estate.fake.failNext(permission, awsError(name, status));
     expect(await reasonOf(action.read(ctx, params))).toBe(code);
   });
 });

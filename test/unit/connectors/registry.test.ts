@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as iamSdk from '@aws-sdk/client-iam';
 import * as secretsSdk from '@aws-sdk/client-secrets-manager';
-import { ACTION_CATALOG, CONNECTOR_ACTIONS, connectorAction, connectorPermissions, validatedParams } from '../../../lambdas/connectors/registry.js';
+import { ACTION_CATALOG, CONNECTOR_ACTIONS, connectorAction, connectorPermissions, connectorTagKeys, isTaggingAction, validatedParams } from '../../../lambdas/connectors/registry.js';
+import { GOVERNED_TAG } from '../../../lambdas/domain/snapshot.js';
 import type { ConnectorAction } from '../../../lambdas/connectors/types.js';
 import { isAppError } from '../../../lambdas/domain/reasons.js';
 import { canonicalJson } from '../../../lambdas/domain/canonical.js';
@@ -42,19 +43,42 @@ describe('connector registry', () => {
     expect(permissions).toEqual([...new Set(permissions)].sort());
     expect(permissions).toContain('iam:UpdateAccessKey');
     expect(permissions).toContain('secretsmanager:PutSecretValue');
+    expect(connectorPermissions('read')).not.toContain('iam:UpdateAccessKey');
+    expect(connectorPermissions('write')).toEqual(expect.arrayContaining(['iam:UpdateAccessKey', 'iam:CreateAccessKey', 'secretsmanager:PutSecretValue']));
+    expect(connectorPermissions().sort()).toEqual([...new Set([...connectorPermissions('read'), ...connectorPermissions('write')])].sort());
+  });
+
+  it('collects the declared tag keys per service of the tagging actions, never the governance tag', () => {
+    expect(Object.fromEntries(connectorTagKeys())).toEqual({ iam: ['owner'], secretsmanager: ['nhigov:rotation', 'owner'] });
   });
 
   describe.each(actions.map((a) => [a.kind, a] as const))('%s', (kind, action) => {
     const examples = CONNECTOR_EXAMPLES[kind] ?? [];
 
     it('declares permissions, each a real service:Action of IAM or Secrets Manager', () => {
-      expect(action.permissions.length).toBeGreaterThan(0);
-      for (const permission of action.permissions) {
+      const { read, write } = action.permissions;
+      const all = [...read, ...write];
+      expect(read.length).toBeGreaterThan(0);
+      expect(write.length).toBeGreaterThan(0);
+      for (const permission of all) {
         expect(KNOWN_ACTIONS, `${kind}: ${permission}`).toContain(permission);
         const [service, name] = permission.split(':') as [string, string];
         expect(SDK_EXPORTS[service]?.[`${name}Command`], `${permission} has an SDK command`).toBeTypeOf('function');
       }
-      expect(new Set(action.permissions).size).toBe(action.permissions.length);
+      expect(new Set(all).size, 'no permission twice, none on both sides').toBe(all.length);
+    });
+
+    it('declares reads as reads and writes as writes (what read-only functions get is read)', () => {
+      const isRead = (permission: string): boolean => /:(Get|List|Describe)[A-Z]/.test(permission);
+      expect(action.permissions.read.filter((p) => !isRead(p)), 'mutations declared as reads').toEqual([]);
+      expect(action.permissions.write.filter(isRead), 'reads declared as writes').toEqual([]);
+    });
+
+    it('declares the tag keys it writes exactly when it tags, and never the governance tag', () => {
+      const tags = action.permissions.write.some(isTaggingAction);
+      const keys = action.permissions.tagKeys ?? [];
+      expect(keys.length > 0, 'tagKeys when (and only when) write tags').toBe(tags);
+      expect(keys.map((k) => k.toLowerCase())).not.toContain(GOVERNED_TAG.toLowerCase());
     });
 
     it('has examples, which its schema accepts', () => {
@@ -102,8 +126,12 @@ describe('connector registry', () => {
       }
     });
 
-    it('calls exactly the permissions it declares (read, write, verify over its examples)', async () => {
+    it('calls exactly the permissions it declares (read, write, verify over its examples), reads only from read and verify', async () => {
       const called = new Set<string>();
+      const calledReading = new Set<string>();
+      const collect = (calls: readonly string[], into: Set<string>): void => {
+        for (const call of calls) into.add(call);
+      };
       for (const example of examples) {
         const estate = seedExampleEstate();
         await example.prepare?.(estate);
@@ -111,14 +139,18 @@ describe('connector registry', () => {
         const ctx = estate.fake.context();
         const params = validatedParams(action, example.params(estate));
         const before = await action.read(ctx, params);
+        collect(estate.fake.calls.splice(0), calledReading);
         await action.write(ctx, params).catch(async (error: unknown) => {
           if (!isAppError(error) || error.reasonCode !== 'TARGET_UNAVAILABLE') throw error;
           await action.write(ctx, params);
         });
+        collect(estate.fake.calls.splice(0), called);
         await action.verify(ctx, params, action.desiredState(params, before));
-        for (const call of estate.fake.calls) called.add(call);
+        collect(estate.fake.calls.splice(0), calledReading);
       }
-      expect([...called].sort()).toEqual([...new Set(action.permissions)].sort());
+      expect([...calledReading].filter((call) => !action.permissions.read.includes(call)), 'read / verify call only declared reads').toEqual([]);
+      collect([...calledReading], called);
+      expect([...called].sort()).toEqual([...new Set([...action.permissions.read, ...action.permissions.write])].sort());
     });
   });
 });

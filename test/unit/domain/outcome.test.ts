@@ -47,8 +47,17 @@ describe('decideOutcome', () => {
     expect(decideOutcome(plan, [ok('a1'), ok('a2')], DEFAULT_POLICY)).toEqual({ status: 'VERIFIED', next: 'COMPLETE', reasonCodes: [], rollbackActionIds: [] });
   });
 
-  it('no actions at all: VERIFIED', () => {
-    expect(decideOutcome(planOf([]), [], DEFAULT_POLICY)).toEqual({ status: 'VERIFIED', next: 'COMPLETE', reasonCodes: [], rollbackActionIds: [] });
+  it('no actions at all: NO_CHANGES (the NoChanges path goes through Summarize)', () => {
+    expect(decideOutcome(planOf([]), [], DEFAULT_POLICY)).toEqual({ status: 'NO_CHANGES', next: 'COMPLETE', reasonCodes: [], rollbackActionIds: [] });
+  });
+
+  it('a finding that needs a person (OWNER_UNKNOWN) ends ESCALATED, with or without actions', () => {
+    const unowned = { nhi: 'svc-orphan', reasonCode: 'OWNER_UNKNOWN' as const, message: 'no owner tag' };
+    const unused = { nhi: 'svc-old', reasonCode: 'KEY_UNUSED' as const, message: 'unused' };
+    const escalated = { status: 'ESCALATED', next: 'ESCALATE', reasonCodes: ['OWNER_UNKNOWN'], rollbackActionIds: [] };
+    expect(decideOutcome({ ...planOf([]), findings: [unused, unowned, unowned] }, [], DEFAULT_POLICY)).toEqual(escalated);
+    expect(decideOutcome({ ...planOf([action('a1', 'revocation')]), findings: [unowned] }, [ok('a1')], DEFAULT_POLICY)).toEqual(escalated);
+    expect(decideOutcome({ ...planOf([]), findings: [unused] }, [], DEFAULT_POLICY).status).toBe('NO_CHANGES');
   });
 
   it('a failed revocation under `escalate`: verified revocations stay, the change escalates with the failure\'s reason', () => {

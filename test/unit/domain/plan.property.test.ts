@@ -34,7 +34,7 @@ function refsOf(event: GovernanceEvent): string[] {
     case 'Owner Changed':
       return [event.detail.nhi];
     case 'Credential Exposed':
-      return [event.detail.nhi, ...(event.detail.secretId ? [event.detail.secretId] : [])];
+      return [...(event.detail.nhi ? [event.detail.nhi] : []), ...(event.detail.secretId ? [event.detail.secretId] : [])];
     case 'Reconcile Requested':
       return typeof event.detail.scope === 'object' && 'nhi' in event.detail.scope ? [event.detail.scope.nhi] : [];
     default:

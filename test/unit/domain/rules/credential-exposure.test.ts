@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GovernanceEvent } from '../../../../lambdas/domain/events.js';
 import { role, secret, snapshotOf, user } from '../../../fixtures/estate-builder.js';
 import { actionsOf, events, planFor } from '../../../fixtures/planning.js';
 import { policyWith } from '../../../fixtures/policies.js';
@@ -61,5 +62,26 @@ describe('Credential Exposed', () => {
     const plan = planFor(events.exposed('app/password'), estate);
     expect(plan.actions).toEqual([]);
     expect(plan.findings[0]?.message).toMatch(/not tagged as holding an IAM access key/);
+  });
+
+  it('finds the user of a key reported without one (AWS Health) and contains it', () => {
+    const exposedKey = (accessKeyId: string): GovernanceEvent => ({ id: 'evt-health', detailType: 'Credential Exposed', source: 'security.findings', detail: { accessKeyId, severity: 'critical' } });
+    const event = exposedKey('AKIASVCB00000001');
+    const plan = planFor(event, estate);
+    expect(actionsOf(plan)).toEqual([['iam.deactivateAccessKey', 'AKIASVCB00000001']]);
+    expect(plan.approval.afterTheFact).toBe(true);
+    const unknown = exposedKey('AKIAUNKNOWN0000001');
+    expect(planFor(unknown, estate).findings).toEqual([expect.objectContaining({ nhi: 'AKIAUNKNOWN0000001', reasonCode: 'CREDENTIAL_EXPOSED', message: expect.stringMatching(/no IAM user this account can see has it/) })]);
+  });
+
+  it('contains first only at or above the policy\'s severity floor (default high); below it the exposure is a change like any other', () => {
+    const at = (severity: 'low' | 'medium' | 'high' | 'critical', floor?: 'low' | 'medium' | 'high' | 'critical') => {
+      const policy = policyWith((p) => ({ triggers: { ...p.triggers, credentialExposed: { containFirst: true, rollbackOnReject: true, ...(floor ? { containFirstMinSeverity: floor } : {}) } } }));
+      const exposed: GovernanceEvent = { id: 'evt-exposed', detailType: 'Credential Exposed', source: 'security.findings', detail: { nhi: 'svc-a', accessKeyId: 'AKIASVCA00000001', severity } };
+      return planFor(exposed, estate, { policy }).approval.afterTheFact;
+    };
+    expect([at('low'), at('medium'), at('high'), at('critical')]).toEqual([false, false, true, true]);
+    expect([at('low', 'medium'), at('medium', 'medium')]).toEqual([false, true]);
+    expect(at('high', 'critical')).toBe(false);
   });
 });
