@@ -128,8 +128,8 @@ describe('local console (browser)', () => {
     await page.goto(`${consoleUrl}outbox?to=approver%40example.com`);
     const email = page.locator('article.email', { hasText: prod.changeId });
     await expect(email.locator('h3').innerText()).resolves.toContain('Approval needed');
-    // The channel message (no deciding link) and one direct message per approver (their own link).
-    await expect(page.locator('article.slack', { hasText: prod.changeId }).count()).resolves.toBe(3);
+    // Filtered to this approver: only their own direct message carries a link for them (the channel message decides nothing).
+    await expect(page.locator('article.slack', { hasText: prod.changeId }).count()).resolves.toBe(1);
     await expectAccessible('Outbox');
     await browser.screenshot('outbox');
     await email.getByRole('link', { name: 'Review and decide' }).click();
