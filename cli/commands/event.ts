@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { executionArnFor } from '../../lambdas/domain/execution-arn.js';
 import { changeIdForEvent, toPutEventsEntry, triggerContentHash, type GovernanceEvent } from '../../lambdas/domain/events.js';
-import { parseIncomingEvent } from '../../lambdas/domain/signals/index.js';
 import { OKTA_SOURCE_PREFIX } from '../../lambdas/domain/signals/okta.js';
 import { providerEnvelope } from '../../lambdas/domain/signals/signal.js';
 import type { CommandRegistrar } from '../main.js';
 import { logsHint, stackContext, type StackContext } from '../lib/context.js';
-import { readJsonInput } from '../lib/input.js';
+import { readEventInput } from '../lib/event-input.js';
 import { OperationFailed, UsageError } from '../lib/io.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,17 +19,11 @@ export const registerEvent: CommandRegistrar = (program, io) => {
     .argument('<file>', 'event JSON (source, detail-type, detail, optional id), or - for stdin')
     .action(async (file: string) => {
       const out = io();
-      const raw = readJsonInput(file);
-      const withId = raw && typeof raw === 'object' && !Array.isArray(raw) && !('id' in raw) ? { ...raw, id: `cli-${randomUUID()}` } : raw;
-      const parsed = parseIncomingEvent(withId);
-      if (parsed.outcome === 'invalid') throw new UsageError(`INPUT_INVALID: ${parsed.error}`);
-      if (parsed.outcome === 'ignored') {
-        out.result({ ignored: true, reason: parsed.reason }, () => `event ignored: ${parsed.reason}\n`);
-        return;
-      }
+      const input = readEventInput(out, file, 'cli');
+      if (!input) return;
       const ctx = await stackContext();
-      for (const trigger of parsed.triggers) await refuseReusedId(ctx, trigger);
-      const result = await putEvents(ctx, parsed.triggers, withId);
+      for (const trigger of input.triggers) await refuseReusedId(ctx, trigger);
+      const result = await putEvents(ctx, input.triggers, input.raw);
       const [first] = result.changes;
       out.result(
         first ? { changeId: first.changeId, executionArn: first.executionArn, changes: result.changes } : result,

@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Plan } from '../../lambdas/domain/plan-model.js';
-import { parseIncomingEvent } from '../../lambdas/domain/signals/index.js';
 import type { CommandRegistrar } from '../main.js';
 import { stackContext } from '../lib/context.js';
 import { dryRunPlan } from '../lib/dry-run.js';
-import { readJsonInput } from '../lib/input.js';
-import { UsageError } from '../lib/io.js';
+import { readEventInput } from '../lib/event-input.js';
 import { renderPlan } from '../lib/render-plan.js';
 
 export const registerPlan: CommandRegistrar = (program, io) => {
@@ -15,18 +12,12 @@ export const registerPlan: CommandRegistrar = (program, io) => {
     .requiredOption('--event <file>', 'event JSON, or - for stdin')
     .action(async (options: { event: string }) => {
       const out = io();
-      const raw = readJsonInput(options.event);
-      const withId = raw && typeof raw === 'object' && !Array.isArray(raw) && !('id' in raw) ? { ...raw, id: `dry-run-${randomUUID()}` } : raw;
-      const parsed = parseIncomingEvent(withId);
-      if (parsed.outcome === 'invalid') throw new UsageError(`INPUT_INVALID: ${parsed.error}`);
-      if (parsed.outcome === 'ignored') {
-        out.result({ ignored: true, reason: parsed.reason }, () => `event ignored: ${parsed.reason}\n`);
-        return;
-      }
+      const input = readEventInput(out, options.event, 'dry-run');
+      if (!input) return;
       const ctx = await stackContext();
       // One plan per trigger (a Health event with several keys, a Security Hub finding with several resources).
       const plans: Plan[] = [];
-      for (const trigger of parsed.triggers) plans.push(await dryRunPlan(ctx, trigger));
+      for (const trigger of input.triggers) plans.push(await dryRunPlan(ctx, trigger));
       const [only] = plans;
       if (only && plans.length === 1) out.result(only, () => renderPlan(out, only));
       else out.result(plans, () => plans.map((plan) => renderPlan(out, plan)).join('\n'));

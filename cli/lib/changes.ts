@@ -121,7 +121,14 @@ const EXECUTION_BROKEN = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
  * just before the last step's update.)
  */
 export function isSettled(doc: ShowDocument): boolean {
-  return isTerminalStatus(doc.status) || doc.status === 'AWAITING_APPROVAL' || (doc.executionStatus !== null && EXECUTION_BROKEN.has(doc.executionStatus));
+  return isTerminalStatus(doc.status) || waitsForAPerson(doc) || (doc.executionStatus !== null && EXECUTION_BROKEN.has(doc.executionStatus));
+}
+
+/** Awaiting approval with the decision still open (once decided, the workflow goes on: keep waiting). */
+function waitsForAPerson(doc: ShowDocument): boolean {
+  if (doc.status !== 'AWAITING_APPROVAL') return false;
+  const decided = doc.approval?.status;
+  return decided !== 'APPROVED' && decided !== 'REJECTED';
 }
 
 export async function waitForChange(ctx: StackContext, changeId: string, timeoutMs: number, pollMs = 250): Promise<{ doc: ShowDocument | null; settled: boolean }> {

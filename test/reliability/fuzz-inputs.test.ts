@@ -425,8 +425,10 @@ describe('fuzz through a local stack: nhigov event, nhigov policy activate, POST
     expect(types).not.toContain('APPROVED');
     expect(types).not.toContain('REJECTED');
     expect(types).not.toContain('WRITE_ATTEMPTED');
-    // Every refusal of a decision on this change is on the record.
-    expect(types.filter((t) => t === 'APPROVAL_REFUSED').length).toBe(refusedOnRecord);
+    // None of these bodies carries a genuine link: a forged or malformed POST is a metric and a log
+    // line, never evidence (an attacker holding the approval id cannot write to the chain).
+    expect(refusedOnRecord).toBeGreaterThan(0);
+    expect(types.filter((t) => t === 'APPROVAL_REFUSED')).toEqual([]);
     expect(Object.values(await keyStatuses(stack.direct, user.userName))).toEqual(['Active']);
     expect(await hasSessionDeny(stack, user.userName)).toBe(false);
     expect(stack.cli(['evidence', 'verify', changeId]).code).toBe(0);

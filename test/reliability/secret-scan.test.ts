@@ -91,8 +91,9 @@ describe('secret scan: no secret value, access key secret, task token or link ke
 
     // The termination waits for approval (prod): approver decides through the Slack link.
     await waitForStatus(stack, second.changeId, 'AWAITING_APPROVAL');
-    const message = (await slackMessages(stack)).find((m) => JSON.stringify(m).includes(second.changeId));
-    const slack = linksIn(JSON.stringify(message?.payload ?? {})).map(linkFromUrl).find((l) => l.approver === APPROVER);
+    // The channel message names the change and carries no link; the approver's own link is in their direct message.
+    const messages = (await slackMessages(stack)).filter((m) => JSON.stringify(m).includes(second.changeId));
+    const slack = messages.flatMap((m) => linksIn(JSON.stringify(m.payload ?? {})).map(linkFromUrl)).find((l) => l.approver === APPROVER);
     expect(slack).toBeDefined();
     const page = await fetch(`${stack.endpoint}/approvals/${slack!.approvalId}?${new URLSearchParams({ approver: slack!.approver, exp: String(slack!.exp), via: slack!.channel, sig: slack!.sig })}`);
     apiReplies.push({ name: 'approval page (termination)', text: await page.text() });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { FIXTURES } from '../../support/signals.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -181,6 +182,10 @@ function deleteAt(root: Record<string, any>, keys: string[]): void {
   else delete node[keys.at(-1)!];
 }
 
+/** Keys the policy may leave out (a default applies, or the feature is off): dropping them is no error. */
+const OPTIONAL_POLICY_PATHS = ['approval.slackUserIds', 'approval.rules', 'triggers.credentialExposed.containFirstMinSeverity'];
+const isOptionalPolicyPath = (p: readonly string[]): boolean => OPTIONAL_POLICY_PATHS.some((optional) => p.join('.').startsWith(optional));
+
 export interface PolicyMutation {
   readonly mutation: string;
   /** The top-level key the mutation broke: the message must name it. */
@@ -190,8 +195,8 @@ export interface PolicyMutation {
 
 /** A structurally broken variant of the default policy (as an object, to be written as YAML or JSON). */
 export const invalidPolicyObjectArb: fc.Arbitrary<PolicyMutation> = fc.oneof(
-  // drop a required key (every key of the default policy is required except description and list items)
-  fc.constantFrom(...POLICY_PATHS.filter((p) => p[0] !== 'description' && !/^\d+$/.test(p.at(-1)!) && !(p[0] === 'approval' && p[1] === 'requiredForTags' && p.length > 2) && !(p[0] === 'approval' && p[1] === 'groups' && p.length > 2 && p[2] !== 'iam-approvers'))).map((p) => {
+  // drop a required key (every key of the default policy is required except description, list items and the optional keys below)
+  fc.constantFrom(...POLICY_PATHS.filter((p) => p[0] !== 'description' && !/^\d+$/.test(p.at(-1)!) && !isOptionalPolicyPath(p) && !(p[0] === 'approval' && p[1] === 'requiredForTags' && p.length > 2) && !(p[0] === 'approval' && p[1] === 'groups' && p.length > 2 && p[2] !== 'iam-approvers'))).map((p) => {
     const policy = defaultPolicyObject();
     deleteAt(policy, p);
     return { mutation: `drop ${p.join('.')}`, path: p[0]!, policy };
@@ -285,16 +290,8 @@ export interface LinkFieldsForm {
 
 /* ------------------------------------------------------------------ provider signals */
 
-const PROVIDER_FIXTURES = {
-  health: 'aws-health-risk-credentials-exposed.json',
-  guardDuty: 'guardduty-instance-credential-exfiltration.json',
-  accessAnalyzer: 'access-analyzer-unused-access.json',
-  securityHub: 'securityhub-iam-finding-imported.json',
-  okta: 'okta-user-lifecycle-deactivate.json',
-} as const;
-
-function fixture(name: keyof typeof PROVIDER_FIXTURES): RawEvent & { detail: Record<string, any> } {
-  return JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'events', PROVIDER_FIXTURES[name]), 'utf8'));
+function fixture(name: keyof typeof FIXTURES): RawEvent & { detail: Record<string, any> } {
+  return JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'events', FIXTURES[name]), 'utf8'));
 }
 
 const keyArb = fc.stringMatching(/^AKIA[A-Z0-9]{16}$/);
