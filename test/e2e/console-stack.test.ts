@@ -178,9 +178,10 @@ function firstDocument(child: ChildProcess): Promise<ConsoleDocument> {
       stdout += chunk.toString('utf8');
       try {
         const parsed: unknown = JSON.parse(stdout);
-        if (!isConsoleDocument(parsed)) return;
-        clearTimeout(timer);
-        resolve(parsed);
+        if (isConsoleDocument(parsed)) {
+          clearTimeout(timer);
+          resolve(parsed);
+        }
       } catch {
         // not a whole document yet
       }

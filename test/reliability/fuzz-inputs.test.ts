@@ -93,9 +93,10 @@ describe('fuzz (no stack): event details, policy files', () => {
       fc.property(validSignalArb, (event) => {
         const parsed = parseIncomingEvent(event);
         expect(parsed.outcome, JSON.stringify(parsed)).toBe('triggers');
-        if (parsed.outcome !== 'triggers') return;
-        for (const trigger of parsed.triggers) expect(governanceEventSchema.safeParse(JSON.parse(JSON.stringify(trigger))).success, JSON.stringify(trigger)).toBe(true);
-        expect(new Set(parsed.triggers.map((t) => t.id)).size).toBe(parsed.triggers.length);
+        const triggers = parsed.outcome === 'triggers' ? parsed.triggers : [];
+        expect(triggers.length).toBeGreaterThan(0);
+        for (const trigger of triggers) expect(governanceEventSchema.safeParse(JSON.parse(JSON.stringify(trigger))).success, JSON.stringify(trigger)).toBe(true);
+        expect(new Set(triggers.map((t) => t.id)).size).toBe(triggers.length);
       }),
       { seed: EVENT_SEED, numRuns: 500 },
     );
