@@ -107,7 +107,6 @@ export function readStackOutputs(settings: LocalSettings): StackOutputs | null {
   return outputs;
 }
 
-export { isAlive };
 
 /**
  * Starts moto, the gateway and the event poller, deploys the stack, activates the default

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import type { Command } from 'commander';
 import { localSettings, stateFile } from '../../local/settings.js';
-import { isAlive, readStackOutputs, startLocalStack, type StackOutputs } from '../../local/stack.js';
+import { isAlive } from '../lib/connection.js';
+import { readStackOutputs, startLocalStack, type StackOutputs } from '../../local/stack.js';
 import { EnvironmentError } from '../../local/moto-process.js';
 import { seedDemoEstate } from '../../local/seed.js';
 import type { CommandRegistrar } from '../main.js';

@@ -96,17 +96,16 @@ export async function showChange(ctx: StackContext, changeId: string): Promise<S
 }
 
 /** The state machine that runs a change, by its id's prefix (rbk- rollback, fin- finalize). */
-function machineFor(ctx: StackContext, changeId: string): string | undefined {
+function machineFor(ctx: Pick<StackContext, 'outputs'>, changeId: string): string {
   if (changeId.startsWith('rbk-')) return ctx.outputs.stateMachines.rollback;
   if (changeId.startsWith('fin-')) return ctx.outputs.stateMachines.finalize;
   return ctx.outputs.stateMachines.change;
 }
 
-async function describeExecution(ctx: StackContext, changeId: string): Promise<string | null> {
-  const machine = machineFor(ctx, changeId);
-  if (!machine) return null;
+/** The status of the execution that runs a change (its recorded ARN, else derived); null when unknown. */
+export async function describeExecution(ctx: Pick<StackContext, 'outputs' | 'clients'>, changeId: string, executionArn?: string): Promise<string | null> {
   try {
-    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnFor(machine, changeId) }));
+    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn ?? executionArnFor(machineFor(ctx, changeId), changeId) }));
     return out.status ?? null;
   } catch {
     return null;

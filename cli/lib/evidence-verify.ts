@@ -1,10 +1,9 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { describeExecution } from './changes.js';
 import { verifyTrail, type EvidenceEvent } from '../../lambdas/domain/evidence.js';
 import { linkedChangeOf, verifyAgainstAnchor, type ChangeAnchor } from '../../lambdas/domain/checkpoint.js';
 import { loadAnchors, loadAnchorsFor, type Anchors, type CheckpointReach } from './checkpoint-verify.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
 import type { ChangeRecord } from '../../lambdas/stores/change-store.js';
-import { executionArnFor } from '../../lambdas/domain/execution-arn.js';
 import { mapBounded } from '../../lambdas/lib/map-bounded.js';
 import type { StackContext } from './context.js';
 
@@ -130,7 +129,7 @@ export async function checkTrail(
 /** Terminal, or (status not yet terminal) its execution is no longer running; null: still running or unknown. */
 async function hasEnded(ctx: VerifyContext, record: ChangeRecord): Promise<string | null> {
   if (isTerminalStatus(record.status)) return record.status;
-  const execution = await executionStatus(ctx, record);
+  const execution = await describeExecution(ctx, record.changeId, record.executionArn);
   return execution !== null && execution !== 'RUNNING' ? `${record.status} (execution ${execution})` : null;
 }
 
@@ -164,14 +163,4 @@ function judge(changeId: string, record: ChangeRecord | null, ended: string | nu
   return { ...base, ok: false, brokenAt: first.brokenAt, ...(first.brokenType ? { brokenType: first.brokenType } : {}), reason };
 }
 
-async function executionStatus(ctx: VerifyContext, record: ChangeRecord): Promise<string | null> {
-  const machine = record.kind === 'rollback' ? ctx.outputs.stateMachines.rollback : ctx.outputs.stateMachines.change;
-  const executionArn = record.executionArn ?? executionArnFor(machine, record.changeId);
-  try {
-    const out = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status ?? null;
-  } catch {
-    return null;
-  }
-}
 

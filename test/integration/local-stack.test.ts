@@ -6,7 +6,7 @@ import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { freePortPair, runCli, startTestStack, type TestStack } from '../support/local-stack.js';
-import { isAlive } from '../../local/stack.js';
+import { isAlive } from '../../cli/lib/connection.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('the embedded local stack', () => {
