@@ -183,12 +183,15 @@ describe('real signals: AWS Health, GuardDuty, Access Analyzer, Security Hub, Ok
     expect(reused.stderr).toContain(`already used for different content by change ${started.changeId}`);
 
     // Straight on the bus (past the CLI's check): ingest refuses it on every delivery, so SQS dead-letters it.
+    const firstHash = (await ctx.changes.get(started.changeId))?.contentHash;
+    expect(firstHash).toMatch(/^[0-9a-f]{64}$/);
     const reusedOnBus = { ...first, detail: { scope: { owner: ownerEmail() }, eventId: id } };
     await putProviderEvent(stack.clients, reusedOnBus, governanceBus);
     const log = path.join(stack.stateDir, 'gateway.log');
     const deadline = Date.now() + 30_000;
     while (!readFileSync(log, 'utf8').includes(`"eventId":"${id}"`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`event refused: event id reused.*"earlierChangeId":"${started.changeId}"`));
-    expect((await ctx.changes.get(started.changeId))?.contentHash).toBeDefined();
+    // The earlier change still holds the first content: the reuse was refused, not merged.
+    expect((await ctx.changes.get(started.changeId))?.contentHash).toBe(firstHash);
   });
 });
