@@ -6,6 +6,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseDeployConfig } from '../lib/config.js';
+import { NhiGovernorMemberStack } from '../lib/member-stack.js';
 import { NhiGovernorStack } from '../lib/stack.js';
 
 const app = new App();
@@ -18,5 +19,12 @@ new NhiGovernorStack(app, stackName, {
   config,
   // Environment-agnostic unless the CLI knows the target account (deploy with credentials).
   ...(account && region ? { env: { account, region } } : {}),
+});
+// Deployed into each member account (a StackSet for an OU: docs/accounts.md); its template takes
+// the hub account as the HubAccountId parameter, so it carries no account of its own.
+const memberRoleName: unknown = app.node.tryGetContext('memberRoleName');
+new NhiGovernorMemberStack(app, 'NhiGovernorMember', {
+  ...(typeof memberRoleName === 'string' ? { roleName: memberRoleName } : {}),
+  ...(config.governedGroupPath !== '/' ? { groupPath: config.governedGroupPath } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CONNECTOR_ROLE_PATH } from '../../lambdas/domain/accounts.js';
 import { METRICS_NAMESPACE } from '../../lambdas/handlers/policy-metrics.js';
 import { physicalName, type FunctionDefinition } from '../resources.js';
 import type { ConnectorPolicy } from './connector-policy.js';
@@ -83,6 +84,8 @@ export class HandlerFunctions extends Construct {
     // to any log group), only this function's own log group.
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      // Member roles (infra/lib/member-stack.ts) trust the hub's connector roles by this path.
+      ...(definition.connector === 'none' ? {} : { path: CONNECTOR_ROLE_PATH[definition.connector] }),
       description: `nhi-governor ${definition.name}: ${definition.description}`,
     });
     logGroup.grantWrite(role);

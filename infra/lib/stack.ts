@@ -67,13 +67,7 @@ export class NhiGovernorStack extends Stack {
     const definitions = props.definitions ?? SHARED_DEFINITIONS;
     Tags.of(this).add('app', 'nhi-governor');
 
-    const policyPublicKey =
-      config.policyPublicKey ??
-      new CfnParameter(this, 'PolicyPublicKey', {
-        type: 'String',
-        description: 'PEM of the Ed25519 public key governance policies are signed with (nhigov policy keygen writes PREFIX.pub)',
-        allowedPattern: '-----BEGIN PUBLIC KEY-----[\\s\\S]+-----END PUBLIC KEY-----\\s*',
-      }).valueAsString;
+    const policyPublicKey = config.policyPublicKey ?? this.policyPublicKeyParameter();
 
     const tables = new GovernanceTables(this, 'Tables', { prefix, tables: definitions.tables });
     const connectorPolicy = new ConnectorPolicy(this, 'Connector', { groupPath: config.governedGroupPath });
@@ -171,5 +165,20 @@ export class NhiGovernorStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${dashboardName}`,
     });
+  }
+
+  /**
+   * The `PolicyPublicKey` parameter, when no key is given at synth. Its construct id differs from
+   * the output's (construct ids are one namespace per scope); CloudFormation keeps parameters and
+   * outputs apart, so both keep the name operators know.
+   */
+  private policyPublicKeyParameter(): string {
+    const parameter = new CfnParameter(this, 'PolicyPublicKeyParameter', {
+      type: 'String',
+      description: 'PEM of the Ed25519 public key governance policies are signed with (nhigov policy keygen writes PREFIX.pub)',
+      allowedPattern: '-----BEGIN PUBLIC KEY-----[\\s\\S]+-----END PUBLIC KEY-----\\s*',
+    });
+    parameter.overrideLogicalId('PolicyPublicKey');
+    return parameter.valueAsString;
   }
 }

@@ -24,6 +24,13 @@ describe('stack outputs', () => {
     template.hasOutput('ApprovalUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ApprovalApi'), 'FunctionUrl'] } });
   });
 
+  it('synthesizes without a key at synth: the PolicyPublicKey parameter, and the output gives its value', () => {
+    const { policyPublicKey: _given, ...withoutKey } = TEST_CONTEXT;
+    const unkeyed = buildStack({ context: withoutKey });
+    unkeyed.template.hasParameter('PolicyPublicKey', { Type: 'String', AllowedPattern: Match.stringLikeRegexp('BEGIN PUBLIC KEY') });
+    unkeyed.template.hasOutput('PolicyPublicKey', { Value: { Ref: 'PolicyPublicKey' } });
+  });
+
   it('names each missing or malformed output when a stack is not ours', () => {
     const result = parseOperatorOutputs([{ OutputKey: 'EventBusName', OutputValue: 'default' }, { OutputKey: 'ApprovalUrl', OutputValue: 'not a url' }]);
     expect(result.ok).toBe(false);
