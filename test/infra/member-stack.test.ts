@@ -80,7 +80,7 @@ describe('the member stack', () => {
 
   it('is cdk-nag clean', () => {
     const report = new AwsSolutionsChecks(app).validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingConstructs.join(',')}`)).toEqual([]);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`)).toEqual([]);
   });
 });
 
