@@ -9,7 +9,7 @@ import { changeIdForEvent, parseGovernanceEvent, type GovernanceEvent } from '..
 import { planChange } from '../lambdas/domain/plan.js';
 import { snapshotScopeFor } from '../lambdas/handlers/plan.js';
 import { LOCAL_CREDENTIALS, type AwsClients } from '../local/aws-clients.js';
-import { printFigure, withStack } from './support.js';
+import { printFigure, readGatewayStats, resetGatewayStats, withStack } from './support.js';
 
 /**
  * AWS calls per NHI to PLAN a change on the local stack, counted by the gateway: the plan
@@ -40,18 +40,6 @@ const ESTATE: EstateMix = { users1: 300, users2: 250, roles: 300, secrets: 150 }
 /** The terminated owner's 10: 2 users with 1 key, 2 with 2, 3 roles, 3 key secrets (holding keys of their users). */
 const OWNED: EstateMix = { users1: 2, users2: 2, roles: 3, secrets: 3 };
 
-type Stats = { aws: Record<string, Record<string, number>> };
-
-async function resetStats(endpoint: string): Promise<void> {
-  const reply = await fetch(`${endpoint}/_nhigov/stats`, { method: 'DELETE' });
-  if (!reply.ok) throw new Error(`resetting gateway stats: ${reply.status}`);
-}
-
-async function readStats(endpoint: string): Promise<Stats> {
-  const reply = await fetch(`${endpoint}/_nhigov/stats`);
-  if (!reply.ok) throw new Error(`reading gateway stats: ${reply.status}`);
-  return (await reply.json()) as Stats;
-}
 
 const governedTags = (owner: string | null) => [{ Key: 'nhi-governed', Value: 'true' }, ...(owner ? [{ Key: 'owner', Value: owner }] : []), { Key: 'env', Value: 'dev' }];
 
@@ -142,11 +130,11 @@ export async function runCallsBench(): Promise<void> {
     const measure = async (event: GovernanceEvent): Promise<Measured> => {
       const now = new Date();
       const connectors = gatewayConnectors(stack.endpoint, now);
-      await resetStats(stack.endpoint);
+      await resetGatewayStats(stack.endpoint);
       const started = Date.now();
       const snapshot = await readSnapshot(connectors, snapshotScopeFor(event));
       const readMs = Date.now() - started;
-      const stats = await readStats(stack.endpoint);
+      const stats = await readGatewayStats(stack.endpoint);
       const plan = planChange({ changeId: changeIdForEvent(event.id), policy: signed.policy, policyVersion: signed.version, event, snapshot, now, catalog: ACTION_CATALOG });
       const byAction: Array<[string, number]> = [];
       let otherCalls = 0;

@@ -18,6 +18,7 @@ export interface NavEntry {
 export const SECTIONS: readonly NavEntry[] = [
   { id: 'changes', label: 'Changes', href: '/console/' },
   { id: 'identities', label: 'Identities', href: '/console/identities' },
+  { id: 'attestation', label: 'Attestation', href: '/console/attestation' },
   { id: 'dashboard', label: 'Dashboard', href: '/console/dashboard' },
   { id: 'policy', label: 'Policy', href: '/console/policy' },
 ];

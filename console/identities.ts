@@ -5,6 +5,8 @@ import { parseGovernanceEvent, type GovernanceEvent } from '../lambdas/domain/ev
 import type { Plan } from '../lambdas/domain/plan-model.js';
 import { describeError } from '../lambdas/domain/reasons.js';
 import { allNhis, ENV_TAG, ownerOf, type NhiSnapshot, type Snapshot } from '../lambdas/domain/snapshot.js';
+import type { HeldState } from '../lambdas/domain/held-states.js';
+import { heldStateViews, loadHeldStates, type HeldStateView } from '../cli/lib/held-states.js';
 
 export interface IdentityKey {
   readonly accessKeyId: string;
@@ -43,6 +45,8 @@ export interface IdentityRow {
   readonly secret: { readonly lastRotatedAt: string | null } | null;
   readonly findings: readonly IdentityFinding[];
   readonly changes: readonly IdentityChange[];
+  /** What verified changes left on it, and whether each holds now. */
+  readonly held: readonly HeldStateView[];
 }
 
 export interface IdentitiesView {
@@ -79,6 +83,8 @@ export function identityRows(input: {
   /** NHI ref (name, or ARN) → the changes whose plan names it, newest first. */
   changesByNhi: ReadonlyMap<string, readonly IdentityChange[]>;
   now: Date;
+  /** Every held state of the stack (deriveHeldStates); none when left out. */
+  held?: readonly HeldState[];
 }): IdentityRow[] {
   const names = (nhi: NhiSnapshot) => (ref: string) => ref === nhi.name || ref === nhi.arn;
   return allNhis(input.snapshot).map((nhi) => {
@@ -101,6 +107,7 @@ export function identityRows(input: {
       secret: nhi.type === 'secret' ? { lastRotatedAt: nhi.lastRotatedAt } : null,
       findings,
       changes: [...(input.changesByNhi.get(nhi.name) ?? []), ...(input.changesByNhi.get(nhi.arn) ?? [])],
+      held: heldStateViews(input.held ?? [], input.snapshot, nhi),
     };
   });
 }
@@ -112,14 +119,14 @@ export function identityRows(input: {
  */
 export async function readIdentities(ctx: StackContext, now: Date, plans: PlanCache = new Map()): Promise<IdentitiesView> {
   const connectors = { iam: ctx.clients.iam, secrets: ctx.clients.secrets, now: () => now };
-  const [snapshot, changesByNhi] = await Promise.all([readSnapshot(connectors, { all: true }), changesByNhiRef(ctx, plans)]);
+  const [snapshot, changesByNhi, held] = await Promise.all([readSnapshot(connectors, { all: true }), changesByNhiRef(ctx, plans), loadHeldStates(ctx)]);
   const reconcile = await dryRunPlan(ctx, reconcileAllEvent(now), now, snapshot).then(
     (plan) => ({ plan, problem: null }),
     (error: unknown) => ({ plan: null, problem: describeError(error) }),
   );
   return {
     takenAt: snapshot.takenAt,
-    rows: identityRows({ snapshot, plan: reconcile.plan, changesByNhi, now }),
+    rows: identityRows({ snapshot, plan: reconcile.plan, changesByNhi, now, held }),
     policyVersion: reconcile.plan?.policyVersion ?? null,
     findingsProblem: reconcile.problem,
   };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decideThroughLink } from '../cli/lib/approvals.js';
+import { campaignStatus, listCampaigns } from '../cli/lib/attestations.js';
 import { listChanges, showChange } from '../cli/lib/changes.js';
 import type { StackContext, StackTarget } from '../cli/lib/context.js';
 import { toCsv, toJsonl } from '../cli/lib/evidence-format.js';
@@ -12,6 +13,7 @@ import { dashboardFigures } from './figures.js';
 import { refusedHost } from './host.js';
 import { banner, CONSOLE_HEADERS, esc, layout, SECTIONS, type NavEntry, type PageModel } from './html.js';
 import { readIdentities, type PlanCache } from './identities.js';
+import { renderAttestationPage } from './pages/attestation.js';
 import { renderChangePage } from './pages/change.js';
 import { renderChangesPage, type ChangeRow } from './pages/changes.js';
 import { renderDashboardPage } from './pages/dashboard.js';
@@ -116,10 +118,17 @@ export function consoleRoute(options: ConsoleOptions): ConsoleRoute {
     const mark = (await ctx.checkpoints.latest())?.body.policy ?? null;
     return renderPolicyPage({ status: await policyStatus(ctx.policies, ctx.outputs.policyPublicKeyPem, at, mark), now: at });
   };
+  const attestationPage: Render = async (ctx, url) => {
+    const chosen = url.searchParams.get('campaign');
+    const id = chosen && /^att-[0-9a-f]{24}$/.test(chosen) ? chosen : undefined;
+    const [campaign, campaigns] = await Promise.all([campaignStatus(ctx, id), listCampaigns(ctx)]);
+    return renderAttestationPage({ campaign, campaigns, now: now() });
+  };
   /** Path → page, the console's own then the host's. */
   const pages = new Map<string, Render>([
     [`${CONSOLE_PATH}/`, changesPage],
     [`${CONSOLE_PATH}/identities`, identitiesPage],
+    [`${CONSOLE_PATH}/attestation`, attestationPage],
     [`${CONSOLE_PATH}/dashboard`, dashboardPage],
     [`${CONSOLE_PATH}/policy`, policyPage],
     ...extraPages.map((extra): [string, Render] => [`${CONSOLE_PATH}/${extra.id}`, (_ctx, url) => extra.render(url)]),

@@ -36,6 +36,8 @@ export const OPERATOR_OUTPUT_SCHEMAS = {
   CheckpointKeyArn: arn,
   /** The function that writes a checkpoint on demand. */
   CheckpointFunctionName: name,
+  /** The function that opens and sweeps attestation campaigns (nhigov attest). */
+  AttestationFunctionName: name,
 } as const;
 
 export type OperatorOutputName = keyof typeof OPERATOR_OUTPUT_SCHEMAS;
@@ -54,6 +56,7 @@ export interface OperatorOutputs {
   readonly approvalLinkKeySecretArn: string;
   readonly policyPublicKeyPem: string;
   readonly checkpoints: { readonly bucket: string; readonly keyArn: string; readonly functionName: string };
+  readonly attestationFunctionName: string;
 }
 
 /** Parses DescribeStacks Outputs; names what is missing or malformed. */
@@ -72,6 +75,7 @@ export function parseOperatorOutputs(outputs: ReadonlyArray<{ OutputKey?: string
       approvalLinkKeySecretArn: o.ApprovalLinkKeySecretArn,
       policyPublicKeyPem: o.PolicyPublicKey,
       checkpoints: { bucket: o.CheckpointBucketName, keyArn: o.CheckpointKeyArn, functionName: o.CheckpointFunctionName },
+      attestationFunctionName: o.AttestationFunctionName,
     },
   };
 }
@@ -94,5 +98,6 @@ export function operatorOutputValues(outputs: OperatorOutputs): Record<OperatorO
     CheckpointBucketName: outputs.checkpoints.bucket,
     CheckpointKeyArn: outputs.checkpoints.keyArn,
     CheckpointFunctionName: outputs.checkpoints.functionName,
+    AttestationFunctionName: outputs.attestationFunctionName,
   };
 }

@@ -51,8 +51,8 @@ export type TableId = TableDefinition['id'];
  * How a function may use a table (infra/lib/tables.ts renders each mode as IAM actions):
  * - `read`: get, query, scan.
  * - `append`: read the chain head and put new items; never update or delete (append-only tables).
- *   A function that appends evidence also needs `readUpdate` on changes: seqs come from a counter
- *   on the change item (the stack refuses the definition otherwise).
+ *   On evidence, only the evidence writer has it: every other function hands its drafts over
+ *   (capability `evidenceAppend`).
  * - `readRecordRuntime`: `read`, plus PutItem / UpdateItem on the items whose partition key is
  *   `RUNTIME` only (a `dynamodb:LeadingKeys` condition). For the policies table: what
  *   `loadPolicy()` needs to record the version this runtime decides with (or its refusal),
@@ -77,7 +77,7 @@ export type ConnectorAccess = 'none' | 'read' | 'readWrite';
 export const RUNTIME_RECORD_PARTITION = 'RUNTIME';
 
 /** What a function calls besides its tables and connectors; each is one grant plus its environment (infra/lib/capabilities.ts). */
-export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead', 'checkpointWrite'] as const;
+export const FUNCTION_CAPABILITIES = ['startChange', 'startRollback', 'taskResponse', 'sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead', 'checkpointWrite', 'evidenceAppend'] as const;
 export type FunctionCapability = (typeof FUNCTION_CAPABILITIES)[number];
 
 export interface FunctionDefinition {
@@ -101,25 +101,33 @@ export interface FunctionDefinition {
    * - `approvalKey`: read the approval-link signing key; env NHIGOV_APPROVAL_HMAC_SECRET_ARN.
    * - `checkpointRead`: read evidence checkpoints (the policy high-water mark) and the checkpoint key's public half; env NHIGOV_CHECKPOINT_BUCKET, NHIGOV_CHECKPOINT_KEY_ARN.
    * - `checkpointWrite`: `checkpointRead`, plus put new checkpoints and kms:Sign with the checkpoint key (no other function may sign with it).
+   * - `evidenceAppend`: hand evidence drafts to the evidence writer (sqs:SendMessage on the evidence queue); env NHIGOV_EVIDENCE_QUEUE_URL.
+   *   Only the writer (EVIDENCE_WRITER_FUNCTION) holds `append` on the evidence table.
    */
   readonly uses?: readonly FunctionCapability[];
 }
 
+/** The function the attestation schedules and `nhigov attest` invoke. */
+export const ATTESTATION_FUNCTION = 'attestation';
+
 export const FUNCTIONS: readonly FunctionDefinition[] = [
-  { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }], connector: 'none', uses: ['startChange'] },
-  { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['checkpointRead'] },
-  { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read' },
-  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'readWrite' },
-  { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read' },
-  { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'none' },
-  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['sendEmail', 'checkpointWrite'] },
-  { name: 'request-approval', entry: 'lambdas/handlers/request-approval.ts', description: 'Callback task: stores the task token under a hashed nonce and sends each approver a signed link (SES, Slack)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead'] },
-  { name: 'approval-api', entry: 'lambdas/handlers/approval-api.ts', description: 'Approval links: GET shows the plan, POST decides once and answers the waiting task', timeoutSeconds: 30, reservedConcurrency: 5, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['approvalKey', 'taskResponse'] },
-  { name: 'rollback-plan', entry: 'lambdas/handlers/rollback-plan.ts', description: 'Checks a rollback request and stores its plan: the verified reversible actions of a past change, inverted', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['checkpointRead'] },
-  { name: 'rollback-start', entry: 'lambdas/handlers/rollback-start.ts', description: 'After approval, re-reads each target of a rollback: undo, already restored, or moved (PLAN_STALE)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'read' },
-  { name: 'rollback-settle', entry: 'lambdas/handlers/rollback-settle.ts', description: 'Decides a rollback outcome and links it on the rolled-back change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'none' },
-  { name: 'finalize-plan', entry: 'lambdas/handlers/finalize-plan.ts', description: 'Finds keys deactivated past the grace period, not rolled back, still inactive, and plans their deletion', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['checkpointRead'] },
-  { name: 'finalize-settle', entry: 'lambdas/handlers/finalize-settle.ts', description: 'Links each verified deletion on the finalize run and on the change it finalizes', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['checkpointRead'] },
+  { name: 'ingest', entry: 'lambdas/handlers/ingest.ts', description: 'Validates events and starts one change per event id', timeoutSeconds: 30, tables: [{ id: 'changes', access: 'read' }, { id: 'evidence', access: 'read' }], connector: 'none', uses: ['startChange'] },
+  { name: 'plan', entry: 'lambdas/handlers/plan.ts', description: 'Reads live state, evaluates the signed policy and stores the plan', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['evidenceAppend', 'checkpointRead'] },
+  { name: 'check-stale', entry: 'lambdas/handlers/check-stale.ts', description: 'Re-reads every fingerprint; PLAN_STALE when the target moved', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read', uses: ['evidenceAppend'] },
+  { name: 'write-action', entry: 'lambdas/handlers/write-action.ts', description: 'Writes one plan action (idempotent)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'readWrite', uses: ['evidenceAppend'] },
+  { name: 'verify-action', entry: 'lambdas/handlers/verify-action.ts', description: 'Reads one action target back until it shows the new state', timeoutSeconds: 900, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'read', uses: ['evidenceAppend'] },
+  { name: 'check-intent', entry: 'lambdas/handlers/check-intent.ts', description: 'After Apply: re-plans the trigger on the live state of the NHIs the change touched; new work is appended and applied under the same decision, or escalated (INTENT_NOT_HELD)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'read' }], connector: 'read', uses: ['evidenceAppend'] },
+  { name: 'summarize', entry: 'lambdas/handlers/summarize.ts', description: 'Decides the outcome from the per-action results and the policy', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'none', uses: ['evidenceAppend'] },
+  { name: 'complete', entry: 'lambdas/handlers/complete.ts', description: 'Records the terminal status of a change; emails the owner routes of an escalation', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['evidenceAppend', 'sendEmail', 'checkpointWrite'] },
+  { name: 'request-approval', entry: 'lambdas/handlers/request-approval.ts', description: 'Callback task: stores the task token under a hashed nonce and sends each approver a signed link (SES, Slack)', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['evidenceAppend', 'sendEmail', 'slackWebhook', 'approvalKey', 'checkpointRead'] },
+  { name: 'approval-api', entry: 'lambdas/handlers/approval-api.ts', description: 'Approval links: GET shows the plan, POST decides once and answers the waiting task', timeoutSeconds: 30, reservedConcurrency: 5, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'approvals', access: 'readUpdate' }], connector: 'none', uses: ['evidenceAppend', 'approvalKey', 'taskResponse'] },
+  { name: 'rollback-plan', entry: 'lambdas/handlers/rollback-plan.ts', description: 'Checks a rollback request and stores its plan: the verified reversible actions of a past change, inverted', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['evidenceAppend', 'checkpointRead'] },
+  { name: 'rollback-start', entry: 'lambdas/handlers/rollback-start.ts', description: 'After approval, re-reads each target of a rollback: undo, already restored, or moved (PLAN_STALE)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'read', uses: ['evidenceAppend'] },
+  { name: 'rollback-settle', entry: 'lambdas/handlers/rollback-settle.ts', description: 'Decides a rollback outcome and links it on the rolled-back change', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }], connector: 'none', uses: ['evidenceAppend'] },
+  { name: 'finalize-plan', entry: 'lambdas/handlers/finalize-plan.ts', description: 'Finds keys deactivated past the grace period, not rolled back, still inactive, and plans their deletion', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'append' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['evidenceAppend', 'checkpointRead'] },
+  { name: 'finalize-settle', entry: 'lambdas/handlers/finalize-settle.ts', description: 'Links each verified deletion on the finalize run and on the change it finalizes', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'plans', access: 'read' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'none', uses: ['evidenceAppend', 'checkpointRead'] },
+  { name: 'attestation', entry: 'lambdas/handlers/attestation.ts', description: 'Owner attestation: opens a campaign (schedule, nhigov attest start) mailing each owner their signed link; sweeps open campaigns (escalations, follow-up changes, closing)', timeoutSeconds: 300, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }, { id: 'policies', access: 'readRecordRuntime' }], connector: 'read', uses: ['evidenceAppend', 'sendEmail', 'approvalKey', 'startChange', 'checkpointRead'] },
+  { name: 'evidence-writer', entry: 'lambdas/handlers/evidence-writer.ts', description: 'The one writer of the evidence table: seals the drafts handed over through the evidence queue (FIFO, one group per change) onto each chain', timeoutSeconds: 60, tables: [{ id: 'evidence', access: 'append' }], connector: 'none' },
   { name: 'checkpoint', entry: 'lambdas/handlers/checkpoint.ts', description: 'Hourly (and on demand): signs a checkpoint of the evidence heads of the changes in flight and the policy high-water mark', timeoutSeconds: 120, tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'read' }, { id: 'policies', access: 'read' }], connector: 'none', uses: ['checkpointWrite'] },
 ];
 
@@ -137,6 +145,7 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
     functionSubstitutions: {
       PlanFunctionArn: 'plan',
       CheckStaleFunctionArn: 'check-stale',
+      CheckIntentFunctionArn: 'check-intent',
       WriteActionFunctionArn: 'write-action',
       VerifyActionFunctionArn: 'verify-action',
       SummarizeFunctionArn: 'summarize',
@@ -200,6 +209,17 @@ export const EVENT_RULES: readonly EventRuleDefinition[] = [
 ];
 
 export const DEFAULT_PREFIX = 'nhigov';
+
+/** The function that consumes the evidence queue: the only role that may put evidence items. */
+export const EVIDENCE_WRITER_FUNCTION = 'evidence-writer';
+
+/** The evidence queue (FIFO, one group per change), for CDK (infra/lib/evidence-queue.ts) and the local deploy. */
+export const EVIDENCE_QUEUE = {
+  /** SQS's largest message (1 MiB): no draft is refused that fits a DynamoDB item (400 KB). */
+  maxMessageBytes: 1_048_576,
+  /** Deliveries of a draft before it moves to the dead-letter queue (and the alarm fires). */
+  maxReceives: 10,
+} as const;
 
 export function physicalName(prefix: string, id: string): string {
   return `${prefix}-${id}`;

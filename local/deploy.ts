@@ -9,7 +9,7 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { EVENT_RULES, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
+import { EVENT_RULES, EVIDENCE_QUEUE, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
 import type { RuleBus } from '../lambdas/domain/signals/index.js';
 import { PROJECT_ROOT } from './build.js';
 import { LOCAL_ACCOUNT_ID, type AwsClients } from './aws-clients.js';
@@ -22,7 +22,7 @@ export interface LocalDeployment {
   readonly tables: Record<string, string>;
   readonly stateMachines: Record<string, string>;
   readonly functions: Record<string, string>;
-  readonly queues: { readonly events: string; readonly eventsDlq: string };
+  readonly queues: { readonly events: string; readonly eventsDlq: string; readonly evidence: string; readonly evidenceDlq: string };
   readonly eventRules: string[];
   /** Bus name per rule bus: the governance bus, the default bus, Okta's partner bus. */
   readonly eventBuses: Record<RuleBus, string>;
@@ -66,6 +66,7 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     }),
   );
   const eventsQueueArn = await queueArn(clients, queue.QueueUrl ?? '');
+  const evidence = await deployEvidenceQueue(clients, prefix);
   const eventBuses = await deployEventBuses(clients, prefix);
   const eventRules: string[] = [];
   for (const rule of EVENT_RULES) {
@@ -91,7 +92,26 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     );
     stateMachines[machine.id] = out.stateMachineArn ?? '';
   }
-  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '' }, eventRules, eventBuses };
+  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '', ...evidence }, eventRules, eventBuses };
+}
+
+/** The evidence queue of the CDK stack (FIFO, one group per change) and its dead-letter queue. */
+async function deployEvidenceQueue(clients: AwsClients, prefix: string): Promise<{ evidence: string; evidenceDlq: string }> {
+  const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'false' };
+  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: evidenceQueueName(prefix, 'evidence-dlq'), Attributes: fifo }));
+  const dlqArn = await queueArn(clients, dlq.QueueUrl ?? '');
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: evidenceQueueName(prefix, 'evidence'),
+      Attributes: { ...fifo, VisibilityTimeout: '60', MaximumMessageSize: String(EVIDENCE_QUEUE.maxMessageBytes), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: EVIDENCE_QUEUE.maxReceives }) },
+    }),
+  );
+  return { evidence: queue.QueueUrl ?? '', evidenceDlq: dlq.QueueUrl ?? '' };
+}
+
+/** FIFO queue names end in `.fifo`. */
+export function evidenceQueueName(prefix: string, id: 'evidence' | 'evidence-dlq'): string {
+  return `${physicalName(prefix, id)}.fifo`;
 }
 
 /** The Okta partner event source the local stack plays (an Okta org named `nhigov-local`). */
@@ -115,6 +135,7 @@ export function handlerEnvironment(deployment: LocalDeployment): Record<string, 
   const env: Record<string, string> = {};
   for (const table of TABLES) env[tableEnvName(table.id)] = deployment.tables[table.id] ?? '';
   if (deployment.stateMachines.change) env.NHIGOV_CHANGE_STATE_MACHINE_ARN = deployment.stateMachines.change;
+  env.NHIGOV_EVIDENCE_QUEUE_URL = deployment.queues.evidence;
   return env;
 }
 

@@ -4,10 +4,12 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 import { formatIssues } from '../lambdas/domain/events.js';
-import { FUNCTIONS, physicalName, DEFAULT_PREFIX } from '../infra/resources.js';
+import { ATTESTATION_FUNCTION, EVIDENCE_WRITER_FUNCTION, FUNCTIONS, physicalName, DEFAULT_PREFIX } from '../infra/resources.js';
 import { signPolicy } from '../lambdas/domain/policy-signature.js';
 import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
+import { CloudTrail, localFunctionRoleArn } from './gateway/cloudtrail.js';
+import { WORKFLOW_ROLES_ENV } from '../lambdas/domain/signals/cloudtrail.js';
 import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
 import { buildHandlers, PROJECT_ROOT } from './build.js';
 import {
@@ -16,6 +18,7 @@ import {
   deployLocalStack,
   deployTrustAnchors,
   enableStepFunctionsInterpreter,
+  evidenceQueueName,
   handlerEnvironment,
   trustAnchorsEnvironment,
   warmUpStepFunctions,
@@ -59,6 +62,9 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/** Evidence batches written at once (each a different change: a group is never delivered twice at once). */
+const EVIDENCE_WRITER_WORKERS = 8;
+
 export const DEFAULT_POLICY_FILE = path.join(PROJECT_ROOT, 'policy', 'default-policy.yaml');
 export const LOCAL_POLICY_ACTIVATOR = 'local-stack@nhigov.local';
 
@@ -82,7 +88,7 @@ const stackOutputsSchema = z.object({
   tables: names,
   stateMachines: names,
   functions: names,
-  queues: z.object({ events: z.string(), eventsDlq: z.string() }),
+  queues: z.object({ events: z.string(), eventsDlq: z.string(), evidence: z.string(), evidenceDlq: z.string() }),
   eventRules: z.array(z.string()),
   eventBuses: z.object({ governance: z.string(), default: z.string(), okta: z.string() }),
   endpoint: z.string(),
@@ -130,8 +136,10 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
   const moto = startMoto({ gatewayPort: settings.port, motoPort, logFile: stateFile(settings, 'moto.log'), detached: false });
   let gateway: Gateway | undefined;
   let poller: EventPoller | undefined;
+  let evidencePoller: EventPoller | undefined;
   const stop = async () => {
     await poller?.stop();
+    await evidencePoller?.stop();
     await gateway?.close();
     await stopChild(moto);
   };
@@ -162,14 +170,20 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       NHIGOV_RUNTIME_NAME: `local-gateway:${settings.port}`,
       POWERTOOLS_SERVICE_NAME: 'nhi-governor',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The emulator's CloudTrail names a hosted function's calls by its role: the writer's are the workflow's own.
+      [WORKFLOW_ROLES_ENV]: FUNCTIONS.filter((fn) => fn.connector === 'readWrite').map((fn) => localFunctionRoleArn(LOCAL_ACCOUNT_ID, physicalName(prefix, fn.name))).join(','),
     });
     const lambdas = new LambdaHost(
       new Map(FUNCTIONS.map((fn) => [physicalName(prefix, fn.name), { bundle: `${fn.name}.mjs`, timeoutSeconds: fn.timeoutSeconds }])),
       settings.region,
       LOCAL_ACCOUNT_ID,
-      { concurrency: Number(process.env.NHIGOV_LOCAL_LAMBDA_CONCURRENCY ?? DEFAULT_LOCAL_CONCURRENCY) },
+      {
+        concurrency: Number(process.env.NHIGOV_LOCAL_LAMBDA_CONCURRENCY ?? DEFAULT_LOCAL_CONCURRENCY),
+        ownConcurrency: new Map([[physicalName(prefix, EVIDENCE_WRITER_FUNCTION), EVIDENCE_WRITER_WORKERS]]),
+      },
     );
-    gateway = new Gateway({ port: settings.port, motoPort, lambdas });
+    const cloudTrail = new CloudTrail({ events: direct.events, region: settings.region, accountId: LOCAL_ACCOUNT_ID, rootAccessKeyId: LOCAL_CREDENTIALS.accessKeyId, onError: (error) => options.log(`cloudtrail: ${String(error)}`) });
+    gateway = new Gateway({ port: settings.port, motoPort, lambdas, cloudTrail });
     gateway.addRoute(approvalRoute(lambdas, physicalName(prefix, 'approval-api')));
     gateway.addRoute(new SlackSink().route);
     await gateway.listen();
@@ -177,6 +191,17 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const eventsQueueArn = `arn:aws:sqs:${settings.region}:${LOCAL_ACCOUNT_ID}:${physicalName(prefix, 'events')}`;
     poller = new EventPoller(direct.sqs, deployment.queues.events, eventsQueueArn, lambdas, physicalName(prefix, 'ingest'), (error) => options.log(`event poller: ${String(error)}`));
     poller.start();
+    const evidenceQueueArn = `arn:aws:sqs:${settings.region}:${LOCAL_ACCOUNT_ID}:${evidenceQueueName(prefix, 'evidence')}`;
+    evidencePoller = new EventPoller(
+      direct.sqs,
+      deployment.queues.evidence,
+      evidenceQueueArn,
+      lambdas,
+      physicalName(prefix, EVIDENCE_WRITER_FUNCTION),
+      (error) => options.log(`evidence poller: ${String(error)}`),
+      { workers: EVIDENCE_WRITER_WORKERS, longPoll: false },
+    );
+    evidencePoller.start();
 
     const outputs: StackOutputs = {
       ...deployment,
@@ -200,6 +225,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       approvalLinkKeySecretArn: approvalChannels.linkKeySecretArn,
       policyPublicKeyPem: keys.publicKeyPem,
       checkpoints: { bucket: trustAnchors.bucket, keyArn: trustAnchors.keyArn, functionName: physicalName(prefix, 'checkpoint') },
+      attestationFunctionName: physicalName(prefix, ATTESTATION_FUNCTION),
     });
     // The console reads past the gateway (straight from moto): it observes, so it must neither
     // consume fault rules nor show in `nhigov stats`. Decisions still go through the approval API.

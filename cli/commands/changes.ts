@@ -3,6 +3,7 @@ import { listChanges, showChange, waitForChange, type ShowDocument } from '../li
 import { stackContext } from '../lib/context.js';
 import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
+import { renderNhi, showNhi } from '../lib/nhi-show.js';
 
 export const registerChanges: CommandRegistrar = (program, io) => {
   program
@@ -21,10 +22,19 @@ export const registerChanges: CommandRegistrar = (program, io) => {
     });
   program
     .command('show')
-    .description('a change: status, plan, approval, actions, evidence')
-    .argument('<changeId>')
-    .action(async (changeId: string) => {
+    .description('a change: status, plan, approval, actions, evidence; or, with --nhi, an NHI\'s held states')
+    .argument('[changeId]')
+    .option('--nhi <nhi>', 'an NHI (name or ARN) instead of a change: its held states and whether they hold now')
+    .action(async (changeId: string | undefined, options: { nhi?: string }) => {
       const out = io();
+      if (options.nhi !== undefined) {
+        if (changeId !== undefined) throw new UsageError('give a change id or --nhi, not both');
+        const nhiDoc = await showNhi(await stackContext(), options.nhi);
+        if (!nhiDoc) throw new UsageError(`no governed user, role or secret is named ${options.nhi}`);
+        out.result(nhiDoc, () => renderNhi(out, nhiDoc));
+        return;
+      }
+      if (changeId === undefined) throw new UsageError('give a change id (or --nhi NHI)');
       const doc = await showChange((await stackContext()), changeId);
       if (!doc) throw new UsageError(`no change ${changeId}`);
       out.result(doc, () => renderChange(out, doc));

@@ -1,5 +1,6 @@
 import type { CommandRegistrar } from '../main.js';
 import { registerApprove } from './approve.js';
+import { registerAttest } from './attest.js';
 import { registerChanges } from './changes.js';
 import { registerConsole } from './console.js';
 import { registerDemo } from './demo.js';
@@ -13,4 +14,4 @@ import { registerFinalize } from './finalize.js';
 import { registerRollback } from './rollback.js';
 
 /** Every command group of nhigov, in help order. */
-export const COMMANDS: readonly CommandRegistrar[] = [registerLocal, registerEvent, registerPlan, registerChanges, registerApprove, registerRollback, registerFinalize, registerEvidence, registerConsole, registerPolicy, registerGateway, registerDemo];
+export const COMMANDS: readonly CommandRegistrar[] = [registerLocal, registerEvent, registerPlan, registerChanges, registerApprove, registerRollback, registerFinalize, registerAttest, registerEvidence, registerConsole, registerPolicy, registerGateway, registerDemo];

@@ -91,7 +91,7 @@ export async function contextFor(input: { stackName: string; mode: StackTarget['
     outputs,
     clients,
     changes: new ChangeStore(db, outputs.tables.changes),
-    evidence: new EvidenceStore(db, { evidence: outputs.tables.evidence, changes: outputs.tables.changes }),
+    evidence: new EvidenceStore(db, outputs.tables.evidence),
     plans: new PlanStore(db, outputs.tables.plans),
     policies: new PolicyStore(db, outputs.tables.policies),
     approvals: new ApprovalStore(db, outputs.tables.approvals),

@@ -5,6 +5,7 @@ import type { Snapshot } from '../../lambdas/domain/snapshot.js';
 import { planChange } from '../../lambdas/domain/plan.js';
 import { readTriggerSnapshot } from '../../lambdas/handlers/plan.js';
 import type { StackContext } from './context.js';
+import { loadHeldStates } from './held-states.js';
 
 /**
  * The plan an event would produce, computed by the same pure planner from a fresh read of the
@@ -15,5 +16,6 @@ export async function dryRunPlan(ctx: StackContext, event: GovernanceEvent, now:
   const signed = await ctx.policies.loadVerified(ctx.outputs.policyPublicKeyPem);
   const connectors = { iam: ctx.clients.iam, secrets: ctx.clients.secrets, now: () => now };
   const snapshot = snapshotRead ?? (await readTriggerSnapshot(connectors, event));
-  return planChange({ changeId: changeIdForEvent(event.id), policy: signed.policy, policyVersion: signed.version, event, snapshot, now, catalog: ACTION_CATALOG });
+  const held = event.detailType === 'Reconcile Requested' ? await loadHeldStates(ctx) : [];
+  return planChange({ changeId: changeIdForEvent(event.id), policy: signed.policy, policyVersion: signed.version, event, snapshot, now, catalog: ACTION_CATALOG, held });
 }

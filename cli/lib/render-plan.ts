@@ -1,5 +1,6 @@
 import type { Plan } from '../../lambdas/domain/plan-model.js';
 import { paint, table, type CliIo } from './io.js';
+import { renderPermissionChanges } from './render-permissions.js';
 
 /** A plan for people: one row per action with before → after, risk and the finding behind it. */
 export function renderPlan(io: Pick<CliIo, 'color'>, plan: Plan): string {
@@ -21,6 +22,7 @@ export function renderPlan(io: Pick<CliIo, 'color'>, plan: Plan): string {
         ]),
       ),
     );
+  lines.push(...renderPermissionChanges(plan));
   for (const finding of plan.findings) lines.push(`  ${paint(io, 'yellow', finding.reasonCode)} ${finding.nhi}: ${finding.message}`);
   lines.push(
     plan.approval.required

@@ -18,7 +18,7 @@ export function renderIdentitiesPage(model: IdentitiesPageModel): PageModel {
   const body = view.rows.length
     ? `<table id="identities">
 <caption>${view.rows.length} governed NHI${view.rows.length === 1 ? '' : 's'}, ${withFindings} with open findings; read ${time(view.takenAt)}</caption>
-<thead><tr><th scope="col">NHI</th><th scope="col">Type</th><th scope="col">Account</th><th scope="col">Owner</th><th scope="col">Env</th><th scope="col">Credentials</th><th scope="col">Open findings</th><th scope="col">Changes</th></tr></thead>
+<thead><tr><th scope="col">NHI</th><th scope="col">Type</th><th scope="col">Account</th><th scope="col">Owner</th><th scope="col">Env</th><th scope="col">Credentials</th><th scope="col">Open findings</th><th scope="col">Held states</th><th scope="col">Changes</th></tr></thead>
 <tbody>
 ${view.rows.map(row).join('\n')}
 </tbody>
@@ -40,8 +40,22 @@ function row(r: IdentityRow): string {
 <td>${r.env ? esc(r.env) : '<span class="muted">-</span>'}</td>
 <td>${credentials(r)}</td>
 <td>${r.findings.length ? `<ul class="cell">${r.findings.map((f) => `<li>${reasonCode(f.reasonCode)} ${esc(f.message)}</li>`).join('')}</ul>` : '<span class="muted">none</span>'}</td>
+<td>${heldStates(r)}</td>
 <td>${r.changes.length ? `<ul class="cell">${r.changes.map((c) => `<li><a href="/console/changes/${encodeURIComponent(c.changeId)}"><code>${esc(c.changeId)}</code></a> ${statusPill(c.status)}</li>`).join('')}</ul>` : '<span class="muted">none</span>'}</td>
 </tr>`;
+}
+
+const HELD_PILL = { holds: 'ok', drifted: 'bad', unknown: 'muted' } as const;
+
+/** Each state a verified change left on the NHI, the change that established it, and whether it holds now. */
+function heldStates(r: IdentityRow): string {
+  if (!r.held.length) return '<span class="muted">none</span>';
+  return `<ul class="cell">${r.held
+    .map(
+      (h) =>
+        `<li class="held" data-held="${esc(h.verdict)}"><span class="pill ${HELD_PILL[h.verdict]}">${esc(h.verdict)}</span> ${esc(h.target.type)} <code>${esc(h.target.id)}</code> held <code>${esc(JSON.stringify(h.held))}</code>${h.live && h.verdict === 'drifted' ? `, now <code>${esc(JSON.stringify(h.live))}</code>` : ''} by <a href="/console/changes/${encodeURIComponent(h.establishedBy.changeId)}"><code>${esc(h.establishedBy.changeId)}</code></a></li>`,
+    )
+    .join('')}</ul>`;
 }
 
 function credentials(r: IdentityRow): string {

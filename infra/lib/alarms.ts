@@ -25,6 +25,8 @@ export interface GovernanceAlarmsProps {
   readonly stateMachines: ReadonlyArray<{ readonly id: string; readonly stateMachine: sfn.IStateMachine }>;
   /** Alarmed when it holds any message. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** Alarmed when it holds any message: evidence drafts the writer could not write. */
+  readonly evidenceDeadLetterQueue: sqs.IQueue;
   /** Subscribed to the topic by email. @default - no subscription */
   readonly alarmEmail?: string;
 }
@@ -76,6 +78,11 @@ export class GovernanceAlarms extends Construct {
         'EventsDeadLettered',
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
         'Events could not be delivered to or started by ingest and wait in the dead-letter queue.',
+      ),
+      this.atLeastOne(
+        'EvidenceDeadLettered',
+        props.evidenceDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+        'Evidence drafts the evidence writer could not write wait in its dead-letter queue: those events are missing from their chains.',
       ),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(new actions.SnsAction(this.topic));

@@ -8,6 +8,7 @@ import { FUNCTION_CAPABILITIES, type FunctionCapability, type FunctionDefinition
 import type { ApprovalChannels } from './approval-channels.js';
 import { StackDefinitionError } from './errors.js';
 import type { HandlerFunction } from './functions.js';
+import type { EvidenceQueue } from './evidence-queue.js';
 import type { TrustAnchors } from './trust-anchors.js';
 import { stateMachineArn, type StateMachineId, type Workflows } from './workflows.js';
 
@@ -37,6 +38,8 @@ export interface CapabilityContext {
   readonly channels: ApprovalChannels;
   /** The checkpoint bucket and signing key. */
   readonly trustAnchors: TrustAnchors;
+  /** Where evidence drafts go to their one writer. */
+  readonly evidenceQueue: EvidenceQueue;
   /** The approval endpoint, when the stack has one. */
   readonly approvalBaseUrl?: string;
 }
@@ -96,6 +99,10 @@ export function applyCapabilities(handler: HandlerFunction, context: CapabilityC
         else context.trustAnchors.grantRead(role);
         fn.addEnvironment('NHIGOV_CHECKPOINT_BUCKET', context.trustAnchors.bucket.bucketName);
         fn.addEnvironment('NHIGOV_CHECKPOINT_KEY_ARN', context.trustAnchors.key.keyArn);
+        break;
+      case 'evidenceAppend':
+        context.evidenceQueue.grantHandOver(role);
+        fn.addEnvironment('NHIGOV_EVIDENCE_QUEUE_URL', context.evidenceQueue.queue.queueUrl);
         break;
     }
   }

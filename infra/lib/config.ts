@@ -56,6 +56,10 @@ export interface DeployConfig {
   readonly checkpointRetentionDays: number;
   /** EventBridge Scheduler expression of the checkpoint of changes in flight. @default 'rate(1 hour)' */
   readonly checkpointSchedule: string;
+  /** EventBridge Scheduler expression of the owner attestation campaign. @default 'cron(0 9 1 1,4,7,10 ? *)' (quarterly) */
+  readonly attestationSchedule: string;
+  /** EventBridge Scheduler expression of the sweep of open campaigns (escalations, follow-ups, closing). @default 'rate(1 hour)' */
+  readonly attestationSweepSchedule: string;
 }
 
 /** The context keys this app reads, with what each accepts. */
@@ -77,6 +81,8 @@ export const CONTEXT_KEYS = [
   'finalizeSchedule',
   'checkpointRetentionDays',
   'checkpointSchedule',
+  'attestationSchedule',
+  'attestationSweepSchedule',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -118,6 +124,8 @@ const contextSchema = z.strictObject({
   // Compliance mode: nobody, root included, can delete a checkpoint or shorten this before it runs out.
   checkpointRetentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
   checkpointSchedule: scheduleExpression.default('rate(1 hour)'),
+  attestationSchedule: scheduleExpression.default('cron(0 9 1 1,4,7,10 ? *)'),
+  attestationSweepSchedule: scheduleExpression.default('rate(1 hour)'),
 });
 
 /**

@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONNECTOR_ROLE_PATH } from '../../lambdas/domain/accounts.js';
 import { METRICS_NAMESPACE } from '../../lambdas/handlers/policy-metrics.js';
-import { physicalName, type FunctionDefinition } from '../resources.js';
+import { EVIDENCE_WRITER_FUNCTION, physicalName, type FunctionDefinition } from '../resources.js';
 import type { ConnectorPolicy } from './connector-policy.js';
 import { StackDefinitionError } from './errors.js';
 import { fromRoot, PROJECT_ROOT } from './paths.js';
@@ -121,10 +121,8 @@ export class HandlerFunctions extends Construct {
         logLevel: LogLevel.ERROR,
       },
     });
-    const appendsEvidence = definition.tables.some(({ id, access }) => id === 'evidence' && access === 'append');
-    if (appendsEvidence && !definition.tables.some(({ id, access }) => id === 'changes' && (access === 'readUpdate' || access === 'readWrite'))) {
-      // EvidenceStore takes each seq from a counter on the change item (UpdateItem on changes).
-      throw new StackDefinitionError(`function "${definition.name}" appends evidence but lacks { id: 'changes', access: 'readUpdate' }: evidence seqs come from a counter on the change item`);
+    if (definition.name !== EVIDENCE_WRITER_FUNCTION && definition.tables.some(({ id, access }) => id === 'evidence' && access === 'append')) {
+      throw new StackDefinitionError(`function "${definition.name}" appends to evidence itself: only "${EVIDENCE_WRITER_FUNCTION}" writes it; hand drafts over with the evidenceAppend capability`);
     }
     for (const { id: tableId, access } of definition.tables) {
       props.tables.grant(role, tableId, access, `function "${definition.name}"`);

@@ -1,5 +1,5 @@
 /**
- * The daily runs: reconciliation puts a `Reconcile Requested` event (scope all) on the bus, so
+ * The scheduled runs: reconciliation puts a `Reconcile Requested` event (scope all) on the bus, so
  * it takes the same route as every other trigger; finalize starts the finalize state machine,
  * when the definitions have one.
  */
@@ -29,6 +29,12 @@ export interface SchedulesProps {
   readonly checkpoint?: lambda.IFunction;
   /** Scheduler expression of the checkpoint run. */
   readonly checkpointSchedule: string;
+  /** The function that opens and sweeps attestation campaigns. @default - no attestation schedules */
+  readonly attestation?: lambda.IFunction;
+  /** Scheduler expression of the attestation campaign. */
+  readonly attestationSchedule: string;
+  /** Scheduler expression of the sweep of open campaigns. */
+  readonly attestationSweepSchedule: string;
 }
 
 export class Schedules extends Construct {
@@ -37,6 +43,8 @@ export class Schedules extends Construct {
   readonly finalize: scheduler.Schedule | undefined;
   /** Present when the stack has a checkpoint function. */
   readonly checkpoint: scheduler.Schedule | undefined;
+  /** The campaign and its sweep; present when the stack has an attestation function. */
+  readonly attestation: { readonly campaign: scheduler.Schedule; readonly sweep: scheduler.Schedule } | undefined;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
@@ -62,6 +70,35 @@ export class Schedules extends Construct {
         })
       : undefined;
     this.checkpoint = props.checkpoint ? this.checkpointSchedule(props.checkpoint, props.checkpointSchedule) : undefined;
+    this.attestation = props.attestation ? this.attestationSchedules(props.attestation, props.attestationSchedule, props.attestationSweepSchedule) : undefined;
+  }
+
+  /**
+   * The campaign (its scheduled time names it: a retried delivery opens no second campaign) and
+   * the sweep that escalates, starts follow-up changes and closes campaigns whose window passed.
+   * One role invokes the one attestation function.
+   */
+  private attestationSchedules(fn: lambda.IFunction, campaign: string, sweep: string): { campaign: scheduler.Schedule; sweep: scheduler.Schedule } {
+    const role = new iam.Role(this, 'AttestationRole', { assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'), description: 'nhi-governor: invokes the attestation function (campaigns and sweeps)' });
+    const cfn = fn.node.defaultChild;
+    if (cfn instanceof CfnFunction) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfn)}.Arn>:*]`,
+        reason: 'grantInvoke covers the versions and aliases of the one attestation function.',
+      });
+    }
+    return {
+      campaign: new scheduler.Schedule(this, 'AttestationCampaign', {
+        description: 'nhi-governor: owner attestation campaign over the governed estate',
+        schedule: scheduler.ScheduleExpression.expression(campaign),
+        target: new schedulerTargets.LambdaInvoke(fn, { role, input: scheduler.ScheduleTargetInput.fromObject({ action: 'start', scheduledTime: scheduler.ContextAttribute.scheduledTime }) }),
+      }),
+      sweep: new scheduler.Schedule(this, 'AttestationSweep', {
+        description: 'nhi-governor: sweep of open attestation campaigns (escalations, follow-up changes, closing)',
+        schedule: scheduler.ScheduleExpression.expression(sweep),
+        target: new schedulerTargets.LambdaInvoke(fn, { role, input: scheduler.ScheduleTargetInput.fromObject({ action: 'sweep', scheduledTime: scheduler.ContextAttribute.scheduledTime }) }),
+      }),
+    };
   }
 
   /** Its own role: grantInvoke's `ARN:*` (versions, aliases) is acknowledged there, for this one function. */

@@ -9,7 +9,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
+  ATTESTATION_FUNCTION,
   EVENT_RULES,
+  EVIDENCE_WRITER_FUNCTION,
   FUNCTIONS,
   physicalName,
   STATE_MACHINES,
@@ -27,6 +29,8 @@ import { ConnectorPolicy } from './connector-policy.js';
 import { GovernanceDashboard } from './dashboard.js';
 import { EventBuses } from './event-buses.js';
 import { EventRouting, type EventRuleDefinition } from './event-routing.js';
+import { EvidenceQueue } from './evidence-queue.js';
+import { WORKFLOW_ROLES_ENV } from '../../lambdas/domain/signals/cloudtrail.js';
 import { HandlerFunctions, pascalCase } from './functions.js';
 import { GovernanceMetrics } from './metrics.js';
 import { Schedules } from './schedules.js';
@@ -92,6 +96,8 @@ export class NhiGovernorStack extends Stack {
     });
     const eventBus = buses.governance;
     const ingest = functions.get(INGEST_FUNCTION);
+    // CloudTrail calls of the connector write roles are the workflow's own: they start no reconcile.
+    ingest.fn.addEnvironment(WORKFLOW_ROLES_ENV, functions.all().filter((h) => h.definition.connector === 'readWrite').map((h) => h.role.roleArn).join(','));
     const routing = new EventRouting(this, 'Events', {
       buses: buses.byRole,
       rules: definitions.eventRules,
@@ -110,12 +116,15 @@ export class NhiGovernorStack extends Stack {
     // The API verifies the HMAC signature of every link itself; IAM auth would need AWS credentials in the approver's browser.
     const approvalUrl = approvalApi?.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const trustAnchors = new TrustAnchors(this, 'TrustAnchors', { retentionDays: config.checkpointRetentionDays });
+    const evidenceWriter = functions.get(EVIDENCE_WRITER_FUNCTION);
+    const evidenceQueue = new EvidenceQueue(this, 'Evidence', { writer: evidenceWriter.fn, writerTimeout: Duration.seconds(evidenceWriter.definition.timeoutSeconds) });
     for (const handler of functions.all()) {
       applyCapabilities(handler, {
         prefix,
         workflows,
         channels,
         trustAnchors,
+        evidenceQueue,
         // The endpoint itself does not get its own URL: that would be a dependency cycle.
         ...(approvalUrl && handler !== approvalApi ? { approvalBaseUrl: approvalUrl.url } : {}),
       });
@@ -123,6 +132,7 @@ export class NhiGovernorStack extends Stack {
 
     const finalize = workflows.find('finalize');
     const checkpoint = functions.find(CHECKPOINT_FUNCTION);
+    const attestation = functions.find(ATTESTATION_FUNCTION);
     new Schedules(this, 'Schedules', {
       eventBus,
       reconcileSchedule: config.reconcileSchedule,
@@ -130,6 +140,9 @@ export class NhiGovernorStack extends Stack {
       ...(finalize ? { finalize } : {}),
       checkpointSchedule: config.checkpointSchedule,
       ...(checkpoint ? { checkpoint: checkpoint.fn } : {}),
+      attestationSchedule: config.attestationSchedule,
+      attestationSweepSchedule: config.attestationSweepSchedule,
+      ...(attestation ? { attestation: attestation.fn } : {}),
     });
 
     const metrics = new GovernanceMetrics();
@@ -137,6 +150,7 @@ export class NhiGovernorStack extends Stack {
       metrics,
       stateMachines: workflows.all(),
       deadLetterQueue: routing.deadLetterQueue,
+      evidenceDeadLetterQueue: evidenceQueue.deadLetterQueue,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
     const dashboardName = physicalName(prefix, 'governance');
@@ -161,6 +175,7 @@ export class NhiGovernorStack extends Stack {
     new CfnOutput(this, 'CheckpointBucketName', { value: trustAnchors.bucket.bucketName, description: 'Signed evidence checkpoints (Object Lock, compliance mode)' });
     new CfnOutput(this, 'CheckpointKeyArn', { value: trustAnchors.key.keyArn, description: 'The KMS key checkpoints are signed with: verifying needs only its public key (kms:GetPublicKey)' });
     if (checkpoint) new CfnOutput(this, 'CheckpointFunctionName', { value: checkpoint.fn.functionName, description: 'Writes a checkpoint on demand (nhigov evidence checkpoint; policy activate raises the policy high-water mark through it)' });
+    if (attestation) new CfnOutput(this, 'AttestationFunctionName', { value: attestation.fn.functionName, description: 'Opens and sweeps owner attestation campaigns (nhigov attest start / sweep)' });
     new CfnOutput(this, 'PolicyPublicKey', { value: policyPublicKey, description: 'The Ed25519 public key (PEM) the runtimes trust policies from' });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${dashboardName}`,

@@ -17,6 +17,14 @@ import { putInlinePolicy } from './iam/put-inline-policy.js';
 import { removeUserFromGroup } from './iam/remove-user-from-group.js';
 import { addUserToGroup } from './iam/add-user-to-group.js';
 import { deleteLoginProfile } from './iam/delete-login-profile.js';
+import { deactivateSshPublicKey } from './iam/deactivate-ssh-public-key.js';
+import { reactivateSshPublicKey } from './iam/reactivate-ssh-public-key.js';
+import { deactivateSigningCertificate } from './iam/deactivate-signing-certificate.js';
+import { reactivateSigningCertificate } from './iam/reactivate-signing-certificate.js';
+import { deactivateServiceSpecificCredential } from './iam/deactivate-service-specific-credential.js';
+import { reactivateServiceSpecificCredential } from './iam/reactivate-service-specific-credential.js';
+import { containConsoleAccess } from './iam/contain-console-access.js';
+import { releaseConsoleAccess } from './iam/release-console-access.js';
 import { moveOwnerTag } from './iam/move-owner-tag.js';
 import { moveSecretOwnerTag } from './secrets/move-owner-tag.js';
 import { rotateAccessKeySecret } from './secrets/rotate-access-key-secret.js';
@@ -38,6 +46,14 @@ export const CONNECTOR_ACTIONS: readonly ConnectorAction<never>[] = [
   removeUserFromGroup,
   addUserToGroup,
   deleteLoginProfile,
+  deactivateSshPublicKey,
+  reactivateSshPublicKey,
+  deactivateSigningCertificate,
+  reactivateSigningCertificate,
+  deactivateServiceSpecificCredential,
+  reactivateServiceSpecificCredential,
+  containConsoleAccess,
+  releaseConsoleAccess,
   moveOwnerTag,
   moveSecretOwnerTag,
   rotateAccessKeySecret,

@@ -13,9 +13,11 @@ import {
   ownerOf,
   SECRET_USER_TAG,
   type AccessKeySnapshot,
+  type GroupSnapshot,
   type RoleSnapshot,
   type SecretSnapshot,
   type Snapshot,
+  type UngovernedPrincipal,
   type UserSnapshot,
 } from '../domain/snapshot.js';
 import type { SnapshotScope } from '../domain/snapshot-scope.js';
@@ -23,6 +25,8 @@ import { jsonObjectSchema } from '../domain/plan-schema.js';
 import { mapBounded } from '../lib/map-bounded.js';
 import { classifyAwsError, connectorStep } from './errors.js';
 import { heldKeyIdOfValue } from './secrets/key-secret.js';
+import { CREDENTIAL_READ_PERMISSIONS, readUserCredentials } from './credentials-reader.js';
+import { CREDENTIAL_REPORT_PERMISSIONS, readCredentialReport, reportedLastUse, type CredentialReportRow } from './credential-report.js';
 import type { ConnectorContext } from './types.js';
 
 export type { SnapshotScope } from '../domain/snapshot-scope.js';
@@ -33,6 +37,8 @@ export const SNAPSHOT_PERMISSIONS = [
   'iam:GetAccessKeyLastUsed',
   'secretsmanager:ListSecrets',
   'secretsmanager:GetSecretValue',
+  ...CREDENTIAL_READ_PERMISSIONS,
+  ...CREDENTIAL_REPORT_PERMISSIONS,
 ] as const;
 
 /** Per-identity reads in flight at once: well under IAM's per-account read throttle. */
@@ -64,28 +70,39 @@ export async function readSnapshot(ctx: ConnectorContext, scope: SnapshotScope):
     const holder = secret.tags[SECRET_USER_TAG] ?? '';
     if (governedNames.has(holder)) scopedUsers.add(holder);
   }
-  const keysByUser = new Map(await mapBounded([...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, async (name) => [name, await readAccessKeys(ctx, name)] as const));
+  // The whole account: the credential report saves per-user calls (console password, certificates, key use).
+  const report = 'all' in scope && scopedUsers.size > 0 ? await readCredentialReport(ctx) : null;
+  const keysByUser = new Map(await mapBounded([...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, async (name) => [name, await readAccessKeys(ctx, name, report?.get(name))] as const));
+  const credentialsByUser = await readUserCredentials(ctx, [...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, report);
   const heldByArn = new Map(await mapBounded(scopedSecrets, DETAIL_READ_CONCURRENCY, async (s) => [s.arn, await readHeldKeyId(ctx, s.arn)] as const));
 
   const users = details.users.map((user) => {
     const keys = keysByUser.get(user.name);
-    return keys ? { ...user, accessKeys: keys } : user;
+    const held = credentialsByUser.get(user.name);
+    return keys ? { ...user, accessKeys: keys, ...(held ? { credentials: held.credentials, loginProfile: held.loginProfile } : {}) } : user;
   });
   const secrets = listed.map((secret) => (heldByArn.has(secret.arn) ? { ...secret, heldAccessKeyId: heldByArn.get(secret.arn) ?? null } : secret));
-  return { takenAt, users, roles: details.roles, secrets };
+  return { takenAt, users, roles: details.roles, secrets, ungoverned: details.ungoverned, groups: details.groups };
 }
 
-async function readAuthorizationDetails(ctx: ConnectorContext): Promise<{ users: UserSnapshot[]; roles: RoleSnapshot[] }> {
+async function readAuthorizationDetails(ctx: ConnectorContext): Promise<{ users: UserSnapshot[]; roles: RoleSnapshot[]; ungoverned: UngovernedPrincipal[]; groups: GroupSnapshot[] }> {
+  const groups: GroupSnapshot[] = [];
   const users: UserSnapshot[] = [];
   const roles: RoleSnapshot[] = [];
+  const ungoverned: UngovernedPrincipal[] = [];
   let marker: string | undefined;
   do {
     const page = await connectorStep('reading account authorization details', classifyAwsError, () =>
-      ctx.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role'], Marker: marker, MaxItems: 1000 })),
+      ctx.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role', 'Group'], Marker: marker, MaxItems: 1000 })),
     );
+    for (const group of page.GroupDetailList ?? []) if (group.GroupName) groups.push({ name: group.GroupName, inlinePolicies: toInline(group.GroupPolicyList) });
     for (const user of page.UserDetailList ?? []) {
       const tags = toTags(user.Tags);
-      if (!isGoverned({ tags }) || !user.UserName || !user.Arn) continue;
+      if (!user.UserName || !user.Arn) continue;
+      if (!isGoverned({ tags })) {
+        ungoverned.push({ type: 'user', name: user.UserName, arn: user.Arn, tags });
+        continue;
+      }
       users.push({
         type: 'user',
         name: user.UserName,
@@ -99,28 +116,37 @@ async function readAuthorizationDetails(ctx: ConnectorContext): Promise<{ users:
     }
     for (const role of page.RoleDetailList ?? []) {
       const tags = toTags(role.Tags);
-      if (!isGoverned({ tags }) || !role.RoleName || !role.Arn) continue;
+      if (!role.RoleName || !role.Arn) continue;
+      if (!isGoverned({ tags })) {
+        ungoverned.push({ type: 'role', name: role.RoleName, arn: role.Arn, tags });
+        continue;
+      }
       roles.push({ type: 'role', name: role.RoleName, arn: role.Arn, tags, attachedPolicies: toAttached(role.AttachedManagedPolicies), inlinePolicies: toInline(role.RolePolicyList) });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
-  return { users, roles };
+  return { users, roles, ungoverned, groups };
 }
 
-async function readAccessKeys(ctx: ConnectorContext, userName: string): Promise<AccessKeySnapshot[]> {
+/** A key's last use comes from the credential report when it names the key (matched by creation time), else from GetAccessKeyLastUsed. */
+async function readAccessKeys(ctx: ConnectorContext, userName: string, reported?: CredentialReportRow): Promise<AccessKeySnapshot[]> {
   const out = await connectorStep(`listing access keys of ${userName}`, classifyAwsError, () => ctx.iam.send(new ListAccessKeysCommand({ UserName: userName })));
   const keys: AccessKeySnapshot[] = [];
   for (const key of out.AccessKeyMetadata ?? []) {
     if (!key.AccessKeyId) continue;
-    const lastUsed = await connectorStep(`reading last use of ${key.AccessKeyId}`, classifyAwsError, () =>
-      ctx.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId })),
-    );
+    const fromReport = reportedLastUse(reported, key.CreateDate);
+    const lastUsedAt =
+      fromReport !== undefined
+        ? fromReport
+        : ((
+            await connectorStep(`reading last use of ${key.AccessKeyId}`, classifyAwsError, () => ctx.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId })))
+          ).AccessKeyLastUsed?.LastUsedDate?.toISOString() ?? null);
     keys.push({
       accessKeyId: key.AccessKeyId,
       userName,
       status: key.Status === 'Active' ? 'Active' : 'Inactive',
       createdAt: (key.CreateDate ?? new Date(0)).toISOString(),
-      lastUsedAt: lastUsed.AccessKeyLastUsed?.LastUsedDate?.toISOString() ?? null,
+      lastUsedAt,
     });
   }
   return keys.sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId));

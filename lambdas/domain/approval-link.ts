@@ -56,20 +56,28 @@ export function isApprovalChannel(value: unknown): value is ApprovalChannel {
   return typeof value === 'string' && (APPROVAL_CHANNELS as readonly string[]).includes(value);
 }
 
-/** The exact bytes the signature covers: a domain tag and every field, one per line. */
-export function linkSigningPayload(fields: ApprovalLinkFields): string {
-  return [SIGNATURE_DOMAIN, fields.approvalId, normalizeEmail(fields.approver), String(fields.exp), fields.channel].join('\n');
+/**
+ * The signature domain of one attestation campaign's links: the same key signs them, and a link
+ * signed for one use (an approval, another campaign) is not valid for another.
+ */
+export function attestationLinkDomain(campaignId: string): string {
+  return `nhigov-attestation-link/v1:${campaignId}`;
 }
 
-export function signApprovalLink(key: Uint8Array | string, fields: ApprovalLinkFields): SignedApprovalLink {
-  const sig = createHmac('sha256', key).update(linkSigningPayload(fields), 'utf8').digest('base64url');
+/** The exact bytes the signature covers: a domain tag and every field, one per line. */
+export function linkSigningPayload(fields: ApprovalLinkFields, domain: string = SIGNATURE_DOMAIN): string {
+  return [domain, fields.approvalId, normalizeEmail(fields.approver), String(fields.exp), fields.channel].join('\n');
+}
+
+export function signApprovalLink(key: Uint8Array | string, fields: ApprovalLinkFields, domain: string = SIGNATURE_DOMAIN): SignedApprovalLink {
+  const sig = createHmac('sha256', key).update(linkSigningPayload(fields, domain), 'utf8').digest('base64url');
   return { ...fields, approver: normalizeEmail(fields.approver), sig };
 }
 
 /** Constant-time check of a link's signature; any malformed input is simply not valid. */
-export function verifyApprovalLinkSignature(key: Uint8Array | string, link: SignedApprovalLink): boolean {
+export function verifyApprovalLinkSignature(key: Uint8Array | string, link: SignedApprovalLink, domain: string = SIGNATURE_DOMAIN): boolean {
   if (!Number.isSafeInteger(link.exp) || !isApprovalChannel(link.channel) || typeof link.sig !== 'string') return false;
-  const expected = Buffer.from(signApprovalLink(key, link).sig, 'base64url');
+  const expected = Buffer.from(signApprovalLink(key, link, domain).sig, 'base64url');
   const given = Buffer.from(link.sig, 'base64url');
   // base64url decoding ignores stray characters: compare the canonical re-encoding too.
   if (given.length !== expected.length || given.toString('base64url') !== link.sig) return false;
@@ -80,6 +88,12 @@ export function verifyApprovalLinkSignature(key: Uint8Array | string, link: Sign
 export function approvalLinkUrl(baseUrl: string, link: SignedApprovalLink): string {
   const query = new URLSearchParams({ approver: link.approver, exp: String(link.exp), via: link.channel, sig: link.sig });
   return `${baseUrl.replace(/\/+$/, '')}/approvals/${encodeURIComponent(link.approvalId)}?${query.toString()}`;
+}
+
+/** `BASE/attestations/{campaignId}/{nonce}?approver=…&exp=…&via=…&sig=…`: an owner's attestation page. */
+export function attestationLinkUrl(baseUrl: string, campaignId: string, link: SignedApprovalLink): string {
+  const query = new URLSearchParams({ approver: link.approver, exp: String(link.exp), via: link.channel, sig: link.sig });
+  return `${baseUrl.replace(/\/+$/, '')}/attestations/${encodeURIComponent(campaignId)}/${encodeURIComponent(link.approvalId)}?${query.toString()}`;
 }
 
 /**

@@ -46,6 +46,19 @@ export const reconcileRequestedDetail = z.strictObject({
   asOf: isoTime.optional(),
 });
 
+/**
+ * The follow-up of an attestation campaign: disable, reversibly, NHIs their owner released or
+ * nobody attested. Not an event type of the bus: only the attestation function starts it.
+ */
+export const ATTESTATION_TRIGGER = { detailType: 'Attestation Concluded', source: 'nhigov.attestation' } as const;
+export const attestationConcludedDetail = z.strictObject({
+  campaignId: z.string().regex(/^att-[0-9a-f]{24}$/, 'an attestation campaign id'),
+  reason: z.enum(['NOT_NEEDED', 'NO_ANSWER']),
+  /** The owner asked; null for NHIs without one. */
+  owner: email.nullable(),
+  nhis: z.array(nhiRef).min(1).max(40),
+});
+
 /** detail-type → source and detail schema: the four event types of the contract. */
 export const EVENT_TYPES = {
   'Employee Terminated': { source: 'hr.system', detail: employeeTerminatedDetail },
@@ -100,6 +113,7 @@ export type GovernanceEvent = TriggerBase &
     | { detailType: 'Owner Changed'; source: 'hr.system'; detail: z.infer<typeof ownerChangedDetail> }
     | { detailType: 'Credential Exposed'; source: 'security.findings'; detail: z.infer<typeof credentialExposedDetail> }
     | { detailType: 'Reconcile Requested'; source: 'nhigov'; detail: z.infer<typeof reconcileRequestedDetail> }
+    | { detailType: 'Attestation Concluded'; source: 'nhigov.attestation'; detail: z.infer<typeof attestationConcludedDetail> }
   );
 
 const triggerBase = { id: z.string().min(1).max(2048), time: z.string().optional(), cause: signalCauseSchema.optional() };
@@ -110,6 +124,7 @@ export const governanceEventSchema: z.ZodType<GovernanceEvent> = z.discriminated
   z.strictObject({ ...triggerBase, detailType: z.literal('Owner Changed'), source: z.literal('hr.system'), detail: ownerChangedDetail }),
   z.strictObject({ ...triggerBase, detailType: z.literal('Credential Exposed'), source: z.literal('security.findings'), detail: credentialExposedDetail }),
   z.strictObject({ ...triggerBase, detailType: z.literal('Reconcile Requested'), source: z.literal('nhigov'), detail: reconcileRequestedDetail }),
+  z.strictObject({ ...triggerBase, detailType: z.literal(ATTESTATION_TRIGGER.detailType), source: z.literal(ATTESTATION_TRIGGER.source), detail: attestationConcludedDetail }),
 ]);
 
 /**

@@ -10,7 +10,9 @@ export const EVIDENCE_TYPES = [
   'ROLLBACK_STARTED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'ESCALATED', 'EXEMPTED', 'FINALIZED', 'COMPLETED',
   // The plan's findings, sent to their reason codes' routes (complete).
   'FINDINGS_ROUTED',
-  // A seq taken by a writer that never wrote it (it ended between taking and writing), filled by the next writer in line.
+  // An attestation campaign's chain: an owner asked, an answer, an owner's manager told, a follow-up change started.
+  'ATTESTATION_REQUESTED', 'ATTESTED', 'ATTESTATION_ESCALATED', 'FOLLOW_UP_STARTED',
+  // Before the one evidence writer: a seq taken by a writer that never wrote it, filled by the next one. No longer written; old chains hold it.
   'SEQ_ABANDONED',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
@@ -19,7 +21,7 @@ export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
  * What may be appended to a change's chain after its COMPLETED event: the rollback workflow
  * records ROLLED_BACK / ROLLBACK_FAILED on the change it undid, finalize records FINALIZED on
  * the change it finalizes, and a retried complete step records ESCALATED / FINDINGS_ROUTED / COMPLETED again;
- * any of those writers may leave a SEQ_ABANDONED behind.
+ * chains recorded before the one evidence writer may hold a SEQ_ABANDONED there.
  * Anything else after COMPLETED is refused as an insertion. A workflow that starts appending
  * another type to finished changes must add it here.
  */

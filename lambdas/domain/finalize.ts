@@ -1,8 +1,9 @@
 /**
- * Finalize, as pure decisions: which access keys that changes deactivated are due for deletion
- * after the policy's grace period, which are skipped and why. The finalize run is a change of
- * its own (trigger FINALIZE_TRIGGER) whose plan deletes the due keys; the decision of the change
- * that deactivated each key covers its deletion (no new approval).
+ * Finalize, as pure decisions: which credentials that changes disabled (access keys deactivated,
+ * console passwords contained) are due for deletion after the policy's grace period, which are
+ * skipped and why. The finalize run is a change of its own (trigger FINALIZE_TRIGGER) whose plan
+ * deletes the due keys and login profiles; the decision of the change that disabled each one
+ * covers its deletion (no new approval).
  */
 import { sha256Hex } from './canonical.js';
 import type { EvidenceEvent } from './evidence.js';
@@ -19,26 +20,50 @@ import { isTerminalStatus, type ActionStatus, type ChangeStatus } from './status
  */
 export const FINALIZE_TRIGGER: PlanTrigger['detailType'] = 'Finalize Requested';
 
-/** The irreversible action finalize takes. */
+/** The irreversible action finalize takes for each kind of staged target. */
 export const FINAL_KIND = 'iam.deleteAccessKey';
+export const FINAL_CONSOLE_KIND = 'iam.deleteLoginProfile';
+
+/** What a reversible step leaves disabled: an access key, or a user's console password (contained). */
+export interface StagedRef {
+  readonly userName: string;
+  /** The AccessKeyId, or the user name for a console password. */
+  readonly targetId: string;
+  readonly targetType: 'accessKey' | 'user';
+  /** The irreversible action finalize takes once the grace period is over. */
+  readonly finalKind: string;
+}
 
 /**
- * The reversible steps that leave an access key deactivated, and which key each one leaves so:
- * deactivating it, and rotating the secret that held it (the replaced key ends Inactive).
+ * The reversible steps that leave a credential disabled, and which one each leaves so:
+ * deactivating a key, rotating the secret that held it (the replaced key ends Inactive), and
+ * containing a console password (the login profile itself is deleted by finalize).
  */
-export const STAGED_KINDS: Readonly<Record<string, (params: JsonObject) => { userName: string; accessKeyId: string } | null>> = {
+export const STAGED_KINDS: Readonly<Record<string, (params: JsonObject) => StagedRef | null>> = {
   'iam.deactivateAccessKey': (params) => keyRef(params.userName, params.accessKeyId),
   'secrets.rotateAccessKeySecret': (params) => keyRef(params.userName, params.replacedAccessKeyId),
+  'iam.containConsoleAccess': (params) =>
+    typeof params.userName === 'string' ? { userName: params.userName, targetId: params.userName, targetType: 'user', finalKind: FINAL_CONSOLE_KIND } : null,
 };
 
-/** The key a plan action leaves deactivated, or null when it is not such a step. */
-export function stagedKeyOf(action: Pick<PlanAction, 'kind' | 'params'>): { userName: string; accessKeyId: string } | null {
+/** The credential a plan action leaves disabled, or null when it is not such a step. */
+export function stagedKeyOf(action: Pick<PlanAction, 'kind' | 'params'>): StagedRef | null {
   const extract = STAGED_KINDS[action.kind];
   return extract ? extract(action.params) : null;
 }
 
-function keyRef(userName: unknown, accessKeyId: unknown): { userName: string; accessKeyId: string } | null {
-  return typeof userName === 'string' && typeof accessKeyId === 'string' ? { userName, accessKeyId } : null;
+function keyRef(userName: unknown, accessKeyId: unknown): StagedRef | null {
+  return typeof userName === 'string' && typeof accessKeyId === 'string' ? { userName, targetId: accessKeyId, targetType: 'accessKey', finalKind: FINAL_KIND } : null;
+}
+
+/** A staged target in messages: the AccessKeyId, or "the console password of USER". */
+export function labelOf(key: Pick<StagedRef, 'targetId' | 'targetType'>): string {
+  return key.targetType === 'accessKey' ? key.targetId : `the console password of ${key.targetId}`;
+}
+
+/** Evidence data naming a staged target: its AccessKeyId, or the user whose console password it is. */
+export function targetData(key: Pick<StagedRef, 'targetId' | 'targetType'>): JsonObject {
+  return key.targetType === 'accessKey' ? { accessKeyId: key.targetId } : { loginProfileOf: key.targetId };
 }
 
 /**
@@ -95,15 +120,13 @@ export function verifiedTimes(events: readonly Pick<EvidenceEvent, 'type' | 'act
   return times;
 }
 
-/** One verified-or-not deactivation of a key by a change, with what finalize needs to judge it. */
-export interface StagedKey {
+/** One verified-or-not disabling of a credential by a change, with what finalize needs to judge it. */
+export interface StagedKey extends StagedRef {
   readonly changeId: string;
   readonly changeStatus: ChangeStatus;
   readonly actionId: string;
   /** The action's outcome in that change. */
   readonly actionStatus: ActionStatus | undefined;
-  readonly userName: string;
-  readonly accessKeyId: string;
   readonly nhi: string;
   /** When the deactivation was verified (its VERIFIED evidence), null when never. */
   readonly verifiedAt: string | null;
@@ -135,8 +158,7 @@ export function stagedKeysOf(
         changeStatus: change.status,
         actionId: action.actionId,
         actionStatus: change.actions?.[action.actionId]?.status,
-        userName: key.userName,
-        accessKeyId: key.accessKeyId,
+        ...key,
         nhi: key.userName,
         verifiedAt: verifiedAt.get(action.actionId) ?? null,
         rollback,
@@ -183,44 +205,50 @@ export function preselect(staged: readonly StagedKey[], window: FinalizeWindow):
   const skipped: Skip[] = [];
   const latest = new Map<string, StagedKey>();
   for (const key of staged) {
-    const current = latest.get(key.accessKeyId);
+    const current = latest.get(key.targetId);
     if (!current || (key.verifiedAt ?? '') > (current.verifiedAt ?? '')) {
-      if (current) skipped.push({ key: current, reason: 'superseded', message: `${key.changeId} deactivated ${key.accessKeyId} again later` });
-      latest.set(key.accessKeyId, key);
+      if (current) skipped.push({ key: current, reason: 'superseded', message: `${key.changeId} disabled ${labelOf(key)} again later` });
+      latest.set(key.targetId, key);
     } else {
-      skipped.push({ key, reason: 'superseded', message: `${current.changeId} deactivated ${key.accessKeyId} again later` });
+      skipped.push({ key, reason: 'superseded', message: `${current.changeId} disabled ${labelOf(key)} again later` });
     }
   }
   const toCheck: StagedKey[] = [];
   for (const key of latest.values()) {
     const skip = (reason: SkipReason, message: string): void => void skipped.push({ key, reason, message });
-    if (key.finalized) skip('already-finalized', `${key.accessKeyId} was already deleted by finalize`);
+    if (key.finalized) skip('already-finalized', `${labelOf(key)} was already deleted by finalize`);
     else if (!isTerminalStatus(key.changeStatus)) skip('change-in-flight', `${key.changeId} is still ${key.changeStatus}`);
     else if (key.changeStatus === 'ROLLED_BACK' || key.actionStatus === 'ROLLED_BACK' || key.rollback === 'rolled-back') skip('rolled-back', `${key.changeId} was rolled back`);
     else if (key.rollback === 'in-flight') skip('rollback-in-flight', `a rollback of ${key.changeId} is in flight`);
     else if (key.rollback === 'escalated') skip('rollback-escalated', `a rollback of ${key.changeId} escalated: a person decides`);
-    else if (key.actionStatus !== 'VERIFIED' || key.verifiedAt === null) skip('not-verified', `${key.changeId} never verified ${key.accessKeyId} inactive (${key.actionStatus ?? 'no outcome'})`);
-    else if (key.verifiedAt > window.cutoff) skip('in-grace', `${key.accessKeyId} was deactivated at ${key.verifiedAt}, grace ends ${graceEnd(key.verifiedAt, window)}`);
+    else if (key.actionStatus !== 'VERIFIED' || key.verifiedAt === null) skip('not-verified', `${key.changeId} never verified ${labelOf(key)} disabled (${key.actionStatus ?? 'no outcome'})`);
+    else if (key.verifiedAt > window.cutoff) skip('in-grace', `${labelOf(key)} was disabled at ${key.verifiedAt}, grace ends ${graceEnd(key.verifiedAt, window)}`);
     else toCheck.push(key);
   }
   return { toCheck, skipped };
 }
 
-/** The live status of a due key decides: still Inactive → delete; Active → reactivated since; Absent → already gone. */
-export function liveVerdict(key: StagedKey, liveStatus: string): { due: true } | { due: false; skip: Skip } {
-  if (liveStatus === 'Inactive') return { due: true };
-  if (liveStatus === 'Active') {
-    return { due: false, skip: { key, reason: 'reactivated', reasonCode: 'PLAN_STALE', message: `${key.accessKeyId} is Active again since ${key.changeId} deactivated it: in use, not deleted` } };
+/**
+ * A staged target's live state, as finalize reads it: disabled (an Inactive key, a console password
+ * still contained), enabled again, or absent (deleted out of band).
+ */
+export type LiveState = 'disabled' | 'enabled' | 'absent';
+
+/** The live state of a due target decides: still disabled → delete; enabled → reactivated since; absent → already gone. */
+export function liveVerdict(key: StagedKey, live: LiveState): { due: true } | { due: false; skip: Skip } {
+  if (live === 'disabled') return { due: true };
+  if (live === 'enabled') {
+    return { due: false, skip: { key, reason: 'reactivated', reasonCode: 'PLAN_STALE', message: `${labelOf(key)} is enabled again since ${key.changeId} disabled it: in use, not deleted` } };
   }
-  return { due: false, skip: { key, reason: 'already-deleted', reasonCode: 'TARGET_NOT_FOUND', message: `${key.accessKeyId} no longer exists (deleted out of band)` } };
+  return { due: false, skip: { key, reason: 'already-deleted', reasonCode: 'TARGET_NOT_FOUND', message: `${labelOf(key)} no longer exists (deleted out of band)` } };
 }
 
 /** The deletion intent of a due key, for the planner (plan-builder's buildActions). */
 export function deletionIntent(key: StagedKey, liveBefore: JsonObject): ActionIntent {
   return {
-    kind: FINAL_KIND,
-    target: { type: 'accessKey', id: key.accessKeyId, nhi: key.nhi },
-    params: { userName: key.userName, accessKeyId: key.accessKeyId },
+    kind: key.finalKind,
+    target: { type: key.targetType, id: key.targetId, nhi: key.nhi },
+    params: key.targetType === 'accessKey' ? { userName: key.userName, accessKeyId: key.targetId } : { userName: key.userName },
     finding: key.action.finding,
     phase: 0,
     group: 'revocation',
@@ -249,14 +277,14 @@ export interface FinalizePlanInput {
  */
 export function planFinalize(input: FinalizePlanInput): Plan {
   const sources: JsonObject = Object.fromEntries(
-    input.due.map((key) => [key.accessKeyId, { changeId: key.changeId, actionId: key.actionId, verifiedAt: key.verifiedAt, policyVersion: key.policyVersion }]),
+    input.due.map((key) => [key.targetId, { changeId: key.changeId, actionId: key.actionId, verifiedAt: key.verifiedAt, policyVersion: key.policyVersion }]),
   );
   const detail: JsonObject = {
     asOf: input.window.asOf,
     cutoff: input.window.cutoff,
     graceDays: input.policy.thresholds.finalizeGraceDays,
     sources,
-    skipped: input.skipped.filter(isReportedSkip).map((skip) => ({ accessKeyId: skip.key.accessKeyId, changeId: skip.key.changeId, reason: skip.reason, message: skip.message })),
+    skipped: input.skipped.filter(isReportedSkip).map((skip) => ({ ...targetData(skip.key), changeId: skip.key.changeId, reason: skip.reason, message: skip.message })),
   };
   const coveredBy = [...new Set(input.due.map((key) => key.changeId))];
   return {

@@ -43,7 +43,7 @@ export function decideOutcome(plan: Plan, results: readonly ActionResult[], poli
 }
 
 /** Findings that need a person: a change reporting one ends ESCALATED, whatever it wrote. */
-export const ESCALATING_FINDINGS: readonly ReasonCode[] = ['OWNER_UNKNOWN'];
+export const ESCALATING_FINDINGS: readonly ReasonCode[] = ['OWNER_UNKNOWN', 'GOVERNANCE_REMOVED', 'OWNER_TAG_CHANGED'];
 
 /** The findings of a plan that need a person (each code once, in the order found). */
 export function escalatingFindings(plan: Pick<Plan, 'findings'>): ReasonCode[] {

@@ -9,8 +9,8 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** The exact thing an action changes: an AccessKeyId, a user, a role, a secret. Never "the user's keys". */
 export interface ActionTarget {
-  readonly type: 'accessKey' | 'user' | 'role' | 'secret';
-  /** Exact identifier: AccessKeyId, user/role name, secret name. */
+  readonly type: 'accessKey' | 'credential' | 'user' | 'role' | 'secret';
+  /** Exact identifier: AccessKeyId, SSH key / certificate / service-specific credential id, user/role name, secret name. */
   readonly id: string;
   /** The NHI (user, role or secret name) the target belongs to. */
   readonly nhi: string;
@@ -49,11 +49,13 @@ export interface PlanFinding {
   readonly reasonCode: ReasonCode;
   readonly message: string;
   readonly data?: JsonObject;
+  /** The NHI's owner tag when it has one: owner-routed findings go to this address. */
+  readonly owner?: string;
 }
 
 export interface PlanTrigger {
   readonly eventId: string;
-  readonly detailType: EventDetailType | 'Rollback Requested' | 'Finalize Requested';
+  readonly detailType: EventDetailType | 'Attestation Concluded' | 'Rollback Requested' | 'Finalize Requested';
   readonly source: string;
   readonly detail: JsonObject;
   /** Who asked for the change, when a person did (rollback, CLI). */

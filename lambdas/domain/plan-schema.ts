@@ -15,7 +15,7 @@ const planAction = z.strictObject({
   actionId: z.string().min(1),
   kind: z.string().min(1),
   params: jsonObjectSchema,
-  target: z.strictObject({ type: z.enum(['accessKey', 'user', 'role', 'secret']), id: z.string(), nhi: z.string() }),
+  target: z.strictObject({ type: z.enum(['accessKey', 'credential', 'user', 'role', 'secret']), id: z.string(), nhi: z.string() }),
   before: jsonObjectSchema,
   after: jsonObjectSchema,
   fingerprint: z.string(),
@@ -35,7 +35,7 @@ export const planSchema: z.ZodType<Plan> = z.strictObject({
   changeId: z.string().min(1),
   trigger: z.strictObject({
     eventId: z.string(),
-    detailType: z.enum([...EVENT_DETAIL_TYPES, 'Rollback Requested', 'Finalize Requested']),
+    detailType: z.enum([...EVENT_DETAIL_TYPES, 'Attestation Concluded', 'Rollback Requested', 'Finalize Requested']),
     source: z.string(),
     detail: jsonObjectSchema,
     requestedBy: z.string().optional(),
@@ -45,7 +45,7 @@ export const planSchema: z.ZodType<Plan> = z.strictObject({
   createdAt: z.string(),
   asOf: z.string(),
   actions: z.array(planAction),
-  findings: z.array(z.strictObject({ nhi: z.string(), reasonCode, message: z.string(), data: jsonObjectSchema.optional() })),
+  findings: z.array(z.strictObject({ nhi: z.string(), reasonCode, message: z.string(), data: jsonObjectSchema.optional(), owner: z.string().optional() })),
   approval: z.strictObject({
     required: z.boolean(),
     reasons: z.array(z.string()),

@@ -11,6 +11,9 @@ import { terminationRule } from './rules/termination.js';
 import { ownerChangeRule } from './rules/owner-change.js';
 import { credentialExposureRule } from './rules/credential-exposure.js';
 import { reconcileRule } from './rules/reconcile.js';
+import { attestationRule } from './rules/attestation.js';
+import { heldStateRule, outsideGovernance, ungovernedRule } from './rules/held-states.js';
+import type { HeldState } from './held-states.js';
 
 export type { RuleOutput } from './rules/context.js';
 
@@ -23,6 +26,8 @@ export interface PlanInput {
   readonly now: Date;
   readonly catalog: ActionKindCatalog;
   readonly requestedBy?: string;
+  /** Held states (deriveHeldStates): a reconcile also plans the way back for those that drifted. */
+  readonly held?: readonly HeldState[];
 }
 
 /** What a trigger asks for, before exemptions: the rules of the policy, one module per trigger. */
@@ -36,6 +41,8 @@ function evaluateRules(ctx: RuleContext, event: GovernanceEvent): RuleOutput {
       return credentialExposureRule(ctx, event.detail);
     case 'Reconcile Requested':
       return reconcileRule(ctx, event.detail);
+    case 'Attestation Concluded':
+      return attestationRule(ctx, event.detail);
   }
 }
 
@@ -47,10 +54,15 @@ export function planChange(input: PlanInput): Plan {
   const { policy, now, snapshot } = input;
   const estate = new Estate(snapshot);
   const ctx: RuleContext = { policy, changeId: input.changeId, now, asOf: asOfFor(input), estate, catalog: input.catalog, keySlotsTaken: new Map() };
-  const rules = evaluateRules(ctx, input.event);
+  const base = evaluateRules(ctx, input.event);
+  const held = heldStateRule(ctx, input.event, input.held ?? [], base.intents);
+  const heldFindings = [...base.findings, ...held.findings, ...ungovernedRule(ctx, input.event, input.held ?? [])];
+  const rules = { intents: [...base.intents, ...held.intents], findings: outsideGovernance(input.event, input.held ?? [], heldFindings) };
   const findings = [...rules.findings];
   const intents = rules.intents.filter((intent) => admitted(intent, estate, policy, now, findings));
   const planned = buildActions(input.changeId, intents, snapshot, input.catalog);
+  // Putting back a verified revocation is the decision already taken (policy heldStates.approval).
+  const gated = planned.filter((p) => !held.approvalFree.has(p.intent));
   const touched = (p: PlannedAction): NhiSnapshot[] => nhisOf(p.intent, estate);
   const owners = new Set(planned.flatMap(touched).map(ownerOf).filter((o): o is string => o !== null));
   if (input.event.detailType === 'Employee Terminated') owners.add(input.event.detail.email);
@@ -58,8 +70,8 @@ export function planChange(input: PlanInput): Plan {
   const floor = policy.triggers.credentialExposed.containFirstMinSeverity ?? DEFAULT_CONTAIN_FIRST_FLOOR;
   const afterTheFact = exposure !== null && policy.triggers.credentialExposed.containFirst && severityAtLeast(exposure.severity, floor);
   // Below the floor an exposure is a change like any other: approved first when the policy says so.
-  const defaultReasons = approvalReasonsFor(policy, planned, touched, estate, afterTheFact);
-  const requirements = approvalRequirements(policy, planned.map((p) => touchedAction(p, touched(p), estate)), defaultReasons);
+  const defaultReasons = approvalReasonsFor(policy, gated, touched, estate, afterTheFact);
+  const requirements = approvalRequirements(policy, gated.map((p) => touchedAction(p, touched(p), estate)), defaultReasons);
   const approvalReasons = [...defaultReasons, ...requirements.filter((r) => r.name !== DEFAULT_RULE).flatMap((r) => r.reasons.map((why) => `rule ${r.name} (${r.minApprovers} of ${r.group}): ${why}`))];
   return {
     changeId: input.changeId,
@@ -75,7 +87,7 @@ export function planChange(input: PlanInput): Plan {
     createdAt: now.toISOString(),
     asOf: ctx.asOf.toISOString(),
     actions: planned.map((p) => p.action),
-    findings,
+    findings: findings.map((f) => withOwner(f, estate)),
     approval: {
       required: requirements.length > 0,
       reasons: approvalReasons,
@@ -87,6 +99,13 @@ export function planChange(input: PlanInput): Plan {
       rules: requirements,
     },
   };
+}
+
+/** A finding with its NHI's owner tag, when the NHI is governed and has one. */
+function withOwner(finding: PlanFinding, estate: Estate): PlanFinding {
+  const nhi = estate.byRef(finding.nhi);
+  const owner = nhi ? ownerOf(nhi) : null;
+  return owner ? { ...finding, owner } : finding;
 }
 
 /** Who the plan hands an NHI to: the new owner of every ownership move (Owner Changed, a leaver's manager). */

@@ -34,6 +34,41 @@ const approvalRule = z.strictObject({
   minApprovers: positiveInt.max(10).optional(),
 });
 
+/** Owner attestation campaigns (docs/policy.md#attestation); every key has a default. */
+const attestation = z.strictObject({
+  /** How long owners have to answer. @default 1209600 (14 days) */
+  answerWindowSeconds: positiveInt.max(365 * 24 * 3600).optional(),
+  /** After the window, how long the manager route has before an unanswered NHI is acted on. @default 604800 (7 days) */
+  escalationWindowSeconds: positiveInt.max(365 * 24 * 3600).optional(),
+  /** What happens to an NHI nobody attests: a reversible disable, or only the OWNER_UNKNOWN escalation. @default disable */
+  onNoAnswer: z.enum(['disable', 'escalate']).optional(),
+  /** Owner → their manager's address (the escalation route); an owner not listed escalates to routes.owner. */
+  managers: z.record(email, email).optional(),
+});
+
+/** Held states (docs/policy.md#held-states): what verified changes left is restored when it drifts. */
+const heldStates = z.strictObject({
+  /** Plan the way back for a held state that no longer holds; false: report it only. */
+  restore: z.boolean(),
+  /** grantsOnly: only restoring access a rollback gave back is approved as any change; all: every restore is. */
+  approval: z.enum(['grantsOnly', 'all']),
+});
+
+/** Desired permissions (docs/policy.md#baselines): what a governed NHI may hold; reconcile plans the excess away. */
+const baseline = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  /** All listed tags equal; omitted: every governed NHI. */
+  match: z.strictObject({ tags: z.record(z.string(), z.string()).optional() }).optional(),
+  /** Any other attached managed policy is excess (omitted: managed policies are not judged). */
+  allowManagedPolicies: z.array(z.string().regex(/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, 'a managed policy ARN')).optional(),
+  /** An Allow statement of an inline policy granting one of these (or more: "*" grants "iam:*") is excess. */
+  forbidActions: z.array(z.string().regex(/^(\*|[a-z0-9-]+:[A-Za-z0-9*]+)$/, '"*" or service:Action (wildcards allowed)')).min(1).optional(),
+  /** Active access keys beyond it (least recently used first) are excess. */
+  maxActiveAccessKeys: z.number().int().min(0).max(2).optional(),
+  /** false: a console password is excess (contained). */
+  consoleAccess: z.boolean().optional(),
+});
+
 export const policySchema = z.strictObject({
   apiVersion: z.literal('nhigov/v1'),
   name: z.string().min(1),
@@ -100,11 +135,15 @@ export const policySchema = z.strictObject({
     owner: email,
   }),
   exemptions: z.array(exemption),
+  baselines: z.array(baseline).optional(),
+  heldStates: heldStates.optional(),
+  attestation: attestation.optional(),
 });
 
 export type GovernancePolicy = z.infer<typeof policySchema>;
 export type Exemption = z.infer<typeof exemption>;
 export type ApprovalRulePolicy = z.infer<typeof approvalRule>;
+export type BaselinePolicy = z.infer<typeof baseline>;
 
 /**
  * Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID naming
@@ -140,6 +179,11 @@ function crossFieldIssues(policy: GovernancePolicy): string[] {
     if (!members) issues.push(`approval.rules.${i}.group: "${rule.group}" is not defined in approval.groups`);
     else if ((rule.minApprovers ?? 1) > new Set(members).size) issues.push(`approval.rules.${i}.minApprovers: ${rule.minApprovers ?? 1} exceeds the ${new Set(members).size} members of "${rule.group}"`);
     if (!rule.match.tags && !rule.match.accounts && !rule.match.kinds) issues.push(`approval.rules.${i}.match: name at least one of tags, accounts, kinds`);
+  }
+  const baselineNames = new Set<string>();
+  for (const [i, b] of (policy.baselines ?? []).entries()) {
+    if (baselineNames.has(b.name)) issues.push(`baselines.${i}.name: "${b.name}" is used by another baseline`);
+    baselineNames.add(b.name);
   }
   return issues;
 }

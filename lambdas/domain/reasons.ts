@@ -36,7 +36,16 @@ export const REASON_CODES = {
   OWNER_TERMINATED: { category: 'governance', retryable: null, route: 'security' },
   OWNER_CHANGED: { category: 'governance', retryable: null, route: 'owner' },
   CREDENTIAL_EXPOSED: { category: 'suspected-compromise', retryable: null, route: 'security' },
+  // An owner attested an NHI as not theirs or not needed (attestation campaign): disabled reversibly.
+  ATTESTATION_DECLINED: { category: 'governance', retryable: null, route: 'owner' },
   ROLLBACK_FAILED: { category: 'drift', retryable: false, route: 'security', page: true },
+  // The change's intent does not hold after Apply: new work its decision does not cover, or that a follow-up did not clear.
+  INTENT_NOT_HELD: { category: 'drift', retryable: false, route: 'security' },
+  // Held states: what a verified change left was changed around the workflow, or a later change prevails.
+  HELD_STATE_DRIFT: { category: 'drift', retryable: null, route: 'security' },
+  SUPERSEDED: { category: 'governance', retryable: null, route: 'security' },
+  GOVERNANCE_REMOVED: { category: 'governance', retryable: null, route: 'security' },
+  OWNER_TAG_CHANGED: { category: 'governance', retryable: null, route: 'security' },
 } as const satisfies Record<string, ReasonCodeInfo>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

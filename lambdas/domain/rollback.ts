@@ -21,7 +21,7 @@ export const MAX_ROLLBACK_ATTEMPTS = 20;
 /** What the rollback decisions need to know of a change (a subset of the changes table record). */
 export interface ChangeView {
   readonly changeId: string;
-  readonly kind: 'change' | 'rollback';
+  readonly kind: 'change' | 'rollback' | 'attestation';
   readonly status: ChangeStatus;
   readonly parentChangeId?: string;
   readonly actions?: Readonly<Record<string, { readonly status: ActionStatus }>>;
@@ -103,6 +103,7 @@ export function decideRollbackRequest(input: RollbackRequestInput): RollbackRequ
   const { parent, parentChangeId } = input;
   const refuse = (reason: string): RollbackRequestVerdict => ({ verdict: 'refused', reasonCode: 'INPUT_INVALID', reason });
   if (!parent) return refuse(`no change ${parentChangeId}`);
+  if (parent.kind === 'attestation') return refuse(`${parentChangeId} is an attestation campaign: roll back the follow-up changes it started (nhigov attest status ${parentChangeId})`);
   if (parent.kind === 'rollback') return refuse(`${parentChangeId} is itself a rollback (of ${parent.parentChangeId ?? 'an unknown change'}); a rollback is not rolled back`);
   if (!isTerminalStatus(parent.status)) return refuse(`${parentChangeId} is still ${parent.status}: only a finished change can be rolled back (nhigov wait ${parentChangeId})`);
   if (parent.status === 'ROLLED_BACK') return refuse(`${parentChangeId} already ended ROLLED_BACK: its own workflow undid it`);

@@ -23,5 +23,7 @@ export function snapshotScopeFor(event: GovernanceEvent, keyOwner?: string | nul
       const scope = event.detail.scope;
       return scope === 'all' ? { all: true } : 'owner' in scope ? { owner: scope.owner } : { nhi: scope.nhi };
     }
+    case 'Attestation Concluded':
+      return { nhis: event.detail.nhis };
   }
 }

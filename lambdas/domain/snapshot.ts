@@ -21,6 +21,19 @@ export interface AttachedPolicySnapshot {
   readonly policyName: string;
 }
 
+/** The long-term credentials of a user besides access keys and the console password. */
+export type UserCredentialType = 'sshPublicKey' | 'signingCertificate' | 'serviceSpecificCredential';
+export const USER_CREDENTIAL_TYPES: readonly UserCredentialType[] = ['sshPublicKey', 'signingCertificate', 'serviceSpecificCredential'];
+export type CredentialStatus = 'Active' | 'Inactive';
+
+export interface UserCredentialSnapshot {
+  readonly type: UserCredentialType;
+  /** SSHPublicKeyId, CertificateId, ServiceSpecificCredentialId. */
+  readonly id: string;
+  readonly userName: string;
+  readonly status: CredentialStatus;
+}
+
 export interface UserSnapshot {
   readonly type: 'user';
   readonly name: string;
@@ -30,6 +43,10 @@ export interface UserSnapshot {
   readonly attachedPolicies: readonly AttachedPolicySnapshot[];
   readonly inlinePolicies: readonly InlinePolicySnapshot[];
   readonly groups: readonly string[];
+  /** SSH public keys, signing certificates, service-specific credentials; undefined: not read (out of scope). */
+  readonly credentials?: readonly UserCredentialSnapshot[];
+  /** The user has a console password; undefined: not read (out of scope). */
+  readonly loginProfile?: boolean;
 }
 
 export interface RoleSnapshot {
@@ -60,11 +77,30 @@ export interface SecretSnapshot {
 
 export type NhiSnapshot = UserSnapshot | RoleSnapshot | SecretSnapshot;
 
+export interface UngovernedPrincipal {
+  readonly type: 'user' | 'role';
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Tags;
+}
+
 export interface Snapshot {
   readonly takenAt: string;
   readonly users: readonly UserSnapshot[];
   readonly roles: readonly RoleSnapshot[];
   readonly secrets: readonly SecretSnapshot[];
+  /**
+   * Users and roles the bulk read saw without nhi-governed=true (name and tags only): how a
+   * reconcile tells an NHI taken out of governance from one deleted. Absent: not read.
+   */
+  readonly ungoverned?: readonly UngovernedPrincipal[];
+  /** IAM groups with their inline policies (what a membership grants); absent: not read. */
+  readonly groups?: readonly GroupSnapshot[];
+}
+
+export interface GroupSnapshot {
+  readonly name: string;
+  readonly inlinePolicies: readonly InlinePolicySnapshot[];
 }
 
 export const GOVERNED_TAG = 'nhi-governed';
@@ -104,6 +140,8 @@ export function findNhi(snapshot: Snapshot, ref: string): { match: NhiSnapshot |
 
 interface SnapshotIndex {
   readonly keys: ReadonlyMap<string, AccessKeySnapshot>;
+  /** `${type}:${id}` → credential. */
+  readonly credentials: ReadonlyMap<string, UserCredentialSnapshot>;
   readonly users: ReadonlyMap<string, UserSnapshot>;
   readonly roles: ReadonlyMap<string, RoleSnapshot>;
   readonly secrets: ReadonlyMap<string, SecretSnapshot>;
@@ -122,6 +160,7 @@ function indexOf(snapshot: Snapshot): SnapshotIndex {
     }
     index = {
       keys: new Map(snapshot.users.flatMap((u) => u.accessKeys.map((k) => [k.accessKeyId, k] as const))),
+      credentials: new Map(snapshot.users.flatMap((u) => (u.credentials ?? []).map((c) => [`${c.type}:${c.id}`, c] as const))),
       users: new Map(snapshot.users.map((u) => [u.name, u])),
       roles: new Map(snapshot.roles.map((r) => [r.name, r])),
       secrets,
@@ -133,6 +172,10 @@ function indexOf(snapshot: Snapshot): SnapshotIndex {
 
 export function findAccessKey(snapshot: Snapshot, accessKeyId: string): AccessKeySnapshot | null {
   return indexOf(snapshot).keys.get(accessKeyId) ?? null;
+}
+
+export function findUserCredential(snapshot: Snapshot, type: UserCredentialType, id: string): UserCredentialSnapshot | null {
+  return indexOf(snapshot).credentials.get(`${type}:${id}`) ?? null;
 }
 
 export function findPrincipal(snapshot: Snapshot, type: 'user' | 'role', name: string): UserSnapshot | RoleSnapshot | null {

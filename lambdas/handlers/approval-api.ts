@@ -6,6 +6,7 @@ import { renderApprovalPage, renderMessagePage, PAGE_HEADERS } from './approval-
 import { decide, standing } from './approval-decision.js';
 import { badLink, loadRequest, notFound, refused, type Reply } from './approval-replies.js';
 import { approvalServices, type ApprovalServices } from './approval-services.js';
+import { ATTESTATION_PATH, attestationHttpCore } from './attestation-api.js';
 import { runtime, type Runtime } from './runtime.js';
 
 export { DECISION_TAKEN_WAIT_MS } from './approval-decision.js';
@@ -37,8 +38,11 @@ export async function approvalHttpCore(rt: Runtime, svc: ApprovalServices, reque
   const wantsJson = (request.headers.accept ?? '').includes('application/json');
   const method = request.method.toUpperCase();
   const match = PATH.exec(request.path);
+  const attestation = ATTESTATION_PATH.exec(request.path);
   let reply: Reply;
-  if (!match?.[1]) {
+  if (attestation?.[1] && attestation[2] && ['GET', 'HEAD', 'POST'].includes(method)) {
+    reply = await attestationHttpCore(rt, svc, request, attestation[1], attestation[2]);
+  } else if (!match?.[1]) {
     reply = notFound('no such route');
   } else if (method === 'GET' || method === 'HEAD') {
     reply = await view(rt, svc, safeDecode(match[1]), request.query);

@@ -123,7 +123,7 @@ async function recordDecision(rt: Runtime, record: ApprovalRecord, decided: Appr
   const change = await rt.changes.get(record.changeId);
   const approving = decided.decision === 'approve';
   const met = !approving || quorum === null || quorum.met;
-  await rt.evidence.append({
+  await rt.evidence.record({
     changeId: record.changeId,
     type: approving ? 'APPROVED' : 'REJECTED',
     actor: decided.approver,
@@ -170,7 +170,7 @@ async function undeliverable(rt: Runtime, svc: ApprovalServices, record: Approva
   const message = `the decision could not be delivered to the workflow (${describeError(error)}); it was not taken, try again`;
   const change = await rt.changes.get(record.changeId);
   if (change && !isTerminalStatus(change.status)) {
-    await rt.evidence.append({ changeId: record.changeId, type: 'APPROVAL_REFUSED', actor: decided.approver, policyVersion: record.policyVersion, data: { refusal: 'DELIVERY_FAILED', httpStatus: 503, approver: decided.approver, channel: decided.channel, decision: decided.decision, message } });
+    await rt.evidence.record({ changeId: record.changeId, type: 'APPROVAL_REFUSED', actor: decided.approver, policyVersion: record.policyVersion, data: { refusal: 'DELIVERY_FAILED', httpStatus: 503, approver: decided.approver, channel: decided.channel, decision: decided.decision, message } });
   }
   rt.logger.error('approval decision not delivered', { changeId: record.changeId, error: describeError(error) });
   return { status: 503, json: { ok: false, reason: 'DELIVERY_FAILED', message }, html: renderMessagePage('Try again', message, 'bad') };

@@ -17,7 +17,8 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border:1px solid #
 code{font-size:.85rem}.banner{padding:.6rem 1rem;border-radius:4px;margin:1rem 0}.warn{background:#fff4e5;border:1px solid #f0b429}.bad{background:#fde8e8;border:1px solid #e02424}.ok{background:#e8f5e9;border:1px solid #2e7d32}
 textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:1rem}`;
 
-function page(title: string, body: string): string {
+/** A page of the approval API (also the attestation pages): its style, no script. */
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 

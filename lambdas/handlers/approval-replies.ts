@@ -52,7 +52,7 @@ export async function refuseDecision(rt: Runtime, svc: ApprovalServices, record:
   if (change && isTerminalStatus(change.status)) {
     await svc.approvals.recordLateRefusal(record.approvalId, { ...data, at: svc.now().toISOString() });
   } else {
-    await rt.evidence.append({
+    await rt.evidence.record({
       changeId: record.changeId,
       type: 'APPROVAL_REFUSED',
       actor: claimed.approver || 'unauthenticated',

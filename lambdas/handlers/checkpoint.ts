@@ -24,7 +24,7 @@ export interface CheckpointResult {
 
 /** What writing a checkpoint reads and writes (structural, so tests can keep it in memory). */
 export interface CheckpointRuntime {
-  readonly evidence: Pick<Runtime['evidence'], 'listByChange' | 'head'>;
+  readonly trail: Pick<Runtime['trail'], 'listByChange' | 'head'>;
   readonly changes: Pick<Runtime['changes'], 'get' | 'listAll'>;
   readonly policies: Pick<Runtime['policies'], 'loadVerifiedRecord'>;
   readonly checkpoints: Pick<NonNullable<Runtime['checkpoints']>, 'append' | 'forChange'> | null;
@@ -49,7 +49,7 @@ export async function writeCheckpoint(rt: CheckpointRuntime, request: Checkpoint
 }
 
 async function endedHeads(rt: CheckpointRuntime, changeId: string): Promise<CheckpointHead[]> {
-  const [record, events] = await Promise.all([rt.changes.get(changeId), rt.evidence.listByChange(changeId)]);
+  const [record, events] = await Promise.all([rt.changes.get(changeId), rt.trail.listByChange(changeId)]);
   const linked = new Set<string>();
   if (record?.parentChangeId) linked.add(record.parentChangeId);
   for (const event of events) {
@@ -57,7 +57,7 @@ async function endedHeads(rt: CheckpointRuntime, changeId: string): Promise<Chec
     if (event.type === 'FINALIZED' && typeof original === 'string') linked.add(original);
   }
   linked.delete(changeId);
-  const chains = [{ changeId, events }, ...(await mapBounded([...linked], 4, async (id) => ({ changeId: id, events: await rt.evidence.listByChange(id) })))];
+  const chains = [{ changeId, events }, ...(await mapBounded([...linked], 4, async (id) => ({ changeId: id, events: await rt.trail.listByChange(id) })))];
   return chains.flatMap(({ changeId: id, events: chain }) => {
     const last = chain.at(-1);
     return last ? [{ changeId: id, seq: last.seq, hash: last.hash, ended: true, hashes: chain.map((e) => e.hash) }] : [];
@@ -71,7 +71,7 @@ async function inFlightHeads(rt: CheckpointRuntime, now: number = Date.now()): P
   const changes = await rt.changes.listAll();
   const running = changes.filter((c) => !isTerminalStatus(c.status));
   const heads = await mapBounded(running, 8, async (c) => {
-    const head = await rt.evidence.head(c.changeId);
+    const head = await rt.trail.head(c.changeId);
     return head ? [{ changeId: c.changeId, seq: head.seq, hash: head.hash, ended: false }] : [];
   });
   const store = rt.checkpoints;

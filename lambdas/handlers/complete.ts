@@ -31,7 +31,8 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   }
   const routed = await routeFindings(rt, { changeId, status, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}) });
   if (routed) await rt.evidence.append({ changeId, type: 'FINDINGS_ROUTED', actor: AUTOMATION_ACTOR, policyVersion, data: routed });
-  await rt.evidence.append({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
+  // On the chain (with everything handed over before it) before the change shows as ended.
+  await rt.evidence.record({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
   if (change) await rt.changes.update(changeId, { status, reasonCodes });
   // The head leaves the evidence table: a signed checkpoint in storage no function role can overwrite.
   if (rt.checkpoints) await checkpointEnded(rt, changeId);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ACTION_CATALOG, connectorAction, validatedParams } from '../connectors/registry.js';
+import { ACTION_CATALOG } from '../connectors/registry.js';
+import { readStagedLive } from '../connectors/staged-live.js';
 import {
   deletionIntent,
-  FINAL_KIND,
   FINALIZE_TRIGGER,
   finalizeWindow,
   isReportedSkip,
@@ -11,6 +11,7 @@ import {
   preselect,
   stagedKeyOf,
   stagedKeysOf,
+  targetData,
   type Skip,
   type StagedKey,
 } from '../domain/finalize.js';
@@ -69,12 +70,11 @@ export async function finalizePlanCore(rt: Runtime, input: z.infer<typeof inputS
       const window = windowOf(policy.thresholds.finalizeGraceDays);
       const staged = await stagedKeys(rt, window.from, window.asOf);
       const { toCheck, skipped } = preselect(staged, window);
-      const finalConnector = connectorAction(FINAL_KIND);
       const due: Array<{ key: StagedKey; live: JsonObject }> = [];
       for (const key of toCheck) {
-        const live = await finalConnector.read(rt.connectors, validatedParams(finalConnector, { userName: key.userName, accessKeyId: key.accessKeyId }));
-        const verdict = liveVerdict(key, String(live.status));
-        if (verdict.due) due.push({ key, live });
+        const live = await readStagedLive(rt.connectors, key);
+        const verdict = liveVerdict(key, live.state);
+        if (verdict.due) due.push({ key, live: live.before });
         else skipped.push(verdict.skip);
       }
       const actions = buildActions(changeId, due.map(({ key, live }) => deletionIntent(key, live)), { takenAt: now.toISOString(), users: [], roles: [], secrets: [] }, ACTION_CATALOG).map((p) => p.action);
@@ -102,7 +102,7 @@ async function stagedKeys(rt: Runtime, from: string, to: string): Promise<Staged
     if (!change.planHash || change.trigger === FINALIZE_TRIGGER) continue;
     const plan = await rt.loadPlan(change.planHash);
     if (!plan.actions.some((action) => stagedKeyOf(action) !== null)) continue;
-    const events = await rt.evidence.listByChange(change.changeId);
+    const events = await rt.trail.listByChange(change.changeId);
     const attempts = await findRollbackAttempts(change.changeId, (id) => rt.changes.get(id));
     staged.push(...stagedKeysOf(change, plan, events, attempts));
   }
@@ -118,7 +118,7 @@ function skipEvent(changeId: string, policyVersion: string, skip: Skip): Evidenc
     policyVersion,
     nhi: skip.key.nhi,
     ...(skip.reasonCode ? { reasonCode: skip.reasonCode } : {}),
-    data: { finalize: 'skipped', reason: skip.reason, message: skip.message, accessKeyId: skip.key.accessKeyId, originalChangeId: skip.key.changeId, originalActionId: skip.key.actionId },
+    data: { finalize: 'skipped', reason: skip.reason, message: skip.message, ...targetData(skip.key), originalChangeId: skip.key.changeId, originalActionId: skip.key.actionId },
   };
 }
 

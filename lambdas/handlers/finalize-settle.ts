@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sourceOf } from '../domain/finalize.js';
+import { sourceOf, targetData } from '../domain/finalize.js';
 import { decideOutcome } from '../domain/outcome.js';
 import type { ReasonCode } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
@@ -25,7 +25,7 @@ export async function finalizeSettleCore(rt: Runtime, input: z.infer<typeof inpu
   const { changeId, planHash } = input;
   const plan = await rt.loadPlan(planHash);
   const run = await rt.changes.get(changeId);
-  const linked = new Set((await rt.evidence.listByChange(changeId)).filter((e) => e.type === 'FINALIZED' && e.actionId).map((e) => e.actionId));
+  const linked = new Set((await rt.trail.listByChange(changeId)).filter((e) => e.type === 'FINALIZED' && e.actionId).map((e) => e.actionId));
   let finalized = 0;
   for (const result of input.results.filter((r) => r.status === 'VERIFIED')) {
     const action = plan.actions.find((a) => a.actionId === result.actionId);
@@ -35,8 +35,9 @@ export async function finalizeSettleCore(rt: Runtime, input: z.infer<typeof inpu
     if (linked.has(action.actionId)) continue; // a retried step: this deletion is linked already
     const observed = run?.actions?.[action.actionId]?.observed ?? action.after;
     const common = { actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi } as const;
-    await rt.evidence.append({ ...common, changeId: source.changeId, actionId: source.actionId, type: 'FINALIZED', data: { finalizeChangeId: changeId, finalizeActionId: action.actionId, kind: action.kind, accessKeyId: action.target.id, observed: observed as never } });
-    await rt.evidence.append({ ...common, changeId, actionId: action.actionId, type: 'FINALIZED', data: { originalChangeId: source.changeId, originalActionId: source.actionId, kind: action.kind, accessKeyId: action.target.id } });
+    // Both on their chains before the run goes on: its checkpoint names the original's head, and a retried step reads its own links above.
+    await rt.evidence.record({ ...common, changeId: source.changeId, actionId: source.actionId, type: 'FINALIZED', data: { finalizeChangeId: changeId, finalizeActionId: action.actionId, kind: action.kind, ...targetData({ targetId: action.target.id, targetType: action.target.type === 'accessKey' ? 'accessKey' : 'user' }), observed: observed as never } });
+    await rt.evidence.record({ ...common, changeId, actionId: action.actionId, type: 'FINALIZED', data: { originalChangeId: source.changeId, originalActionId: source.actionId, kind: action.kind, ...targetData({ targetId: action.target.id, targetType: action.target.type === 'accessKey' ? 'accessKey' : 'user' }) } });
   }
   const { policy } = await rt.loadPolicy();
   const outcome = decideOutcome(plan, input.results, policy);

@@ -1,10 +1,13 @@
+import { z } from 'zod';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { changeIdForEvent, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
-import { parseIncomingEvent } from '../domain/signals/index.js';
+import { parseIncomingEvent, type SignalContext } from '../domain/signals/index.js';
+import { CLOUDTRAIL_DETAIL_TYPE, followUpTriggerId, MAX_FOLLOW_UPS, WORKFLOW_ROLES_ENV } from '../domain/signals/cloudtrail.js';
 import { startExecutionOnce, type StartedExecution } from '../lib/start-execution.js';
 import type { ChangeStore } from '../stores/change-store.js';
+import type { EvidenceStore } from '../stores/evidence-store.js';
 import { emitEventIdReused, emitEventIgnored } from './governance-metrics.js';
 import { runtime, type Runtime } from './runtime.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,8 +48,15 @@ const RECORD_WAIT_MS = 5_000;
  * the change id, derived from the trigger's de-duplication key: a redelivery cannot start a
  * second change, and a reused key with other content throws EventIdReusedError.
  */
-export async function ingestEvent(rt: { readonly logger: Runtime['logger']; readonly changes: Pick<ChangeStore, 'get'> }, raw: unknown, stateMachineArn: string, start: ExecutionStarter = startOnce): Promise<IngestVerdict> {
-  const parsed = parseIncomingEvent(raw);
+/** What ingest reads: the change records (de-duplication) and whether the workflow has a past with an NHI. */
+export interface IngestDeps {
+  readonly logger: Runtime['logger'];
+  readonly changes: Pick<ChangeStore, 'get'>;
+  readonly trail: Pick<EvidenceStore, 'hasEventAboutBefore'>;
+}
+
+export async function ingestEvent(rt: IngestDeps, raw: unknown, stateMachineArn: string, start: ExecutionStarter = startOnce, context: SignalContext = workflowContext()): Promise<IngestVerdict> {
+  const parsed = parseIncomingEvent(raw, context);
   if (parsed.outcome === 'invalid') {
     rt.logger.error('event refused', { reasonCode: 'INPUT_INVALID', error: parsed.error });
     return { outcome: 'invalid', reasonCode: 'INPUT_INVALID', error: parsed.error };
@@ -58,8 +68,49 @@ export async function ingestEvent(rt: { readonly logger: Runtime['logger']; read
     return parsed;
   }
   const changes: StartedChange[] = [];
-  for (const trigger of parsed.triggers) changes.push(await startChange(rt.changes, stateMachineArn, trigger, undefined, start));
+  const skipped: string[] = [];
+  for (const trigger of parsed.triggers) {
+    const unheld = await withoutHistory(rt.trail, trigger);
+    if (unheld) skipped.push(unheld);
+    else changes.push(await startCovering(rt.changes, stateMachineArn, trigger, start));
+  }
+  if (changes.length === 0 && skipped.length > 0) {
+    const source = sourceOf(raw);
+    const reason = skipped.join('; ');
+    rt.logger.info('event ignored', { source, reason });
+    emitEventIgnored(source);
+    return { outcome: 'ignored', reason };
+  }
   return { outcome: 'started', changes };
+}
+
+/**
+ * A CloudTrail write reconciles an NHI at once only when the workflow had acted on it, or planned
+ * for it, before the call (an evidence event about it): only then can the call undo something
+ * held. Writes that set an NHI up (its key, its tags) are left to the scheduled reconcile, so
+ * bringing an NHI under governance starts no change. Returns why the trigger starts nothing.
+ */
+async function withoutHistory(trail: IngestDeps['trail'], trigger: GovernanceEvent): Promise<string | null> {
+  const cause = trigger.cause;
+  if (cause?.detailType !== CLOUDTRAIL_DETAIL_TYPE || cause.subject === undefined || trigger.time === undefined) return null;
+  const callAt = Date.parse(trigger.time);
+  if (Number.isNaN(callAt) || (await trail.hasEventAboutBefore(cause.subject, new Date(callAt).toISOString()))) return null;
+  return `CloudTrail write to ${cause.subject}: no change had acted on it before the call, nothing held to restore`;
+}
+
+/**
+ * Starts the trigger's change; a CloudTrail call whose window's reconcile was planned before the
+ * call happened starts the window's next one instead (followUpTriggerId), so no call is missed.
+ */
+async function startCovering(changes: Pick<ChangeStore, 'get'>, stateMachineArn: string, trigger: GovernanceEvent, start: ExecutionStarter): Promise<StartedChange> {
+  let current = trigger;
+  for (let hop = 0; ; hop += 1) {
+    const started = await startChange(changes, stateMachineArn, current, undefined, start);
+    const existing = started.duplicate && hop < MAX_FOLLOW_UPS ? await changes.get(started.changeId) : undefined;
+    const next = existing ? followUpTriggerId(current, existing.createdAt) : null;
+    if (next === null) return started;
+    current = { ...current, id: next };
+  }
 }
 
 export async function startChange(changes: Pick<ChangeStore, 'get'>, stateMachineArn: string, event: GovernanceEvent, requestedBy?: string, start: ExecutionStarter = startOnce): Promise<StartedChange> {
@@ -83,6 +134,13 @@ async function refuseReusedId(changes: Pick<ChangeStore, 'get'>, event: Governan
     if (Date.now() > deadline) throw new AppError('TARGET_UNAVAILABLE', `change ${changeId} exists but is not recorded yet: retried`);
     await sleep(200);
   }
+}
+
+const workflowRolesSchema = z.string().optional().transform((list) => (list ?? '').split(',').map((arn) => arn.trim()).filter((arn) => arn.length > 0));
+
+/** NHIGOV_WORKFLOW_ROLE_ARNS: the workflow's own write roles, whose CloudTrail calls start nothing. */
+export function workflowContext(env: NodeJS.ProcessEnv = process.env): SignalContext {
+  return { workflowRoleArns: workflowRolesSchema.parse(env[WORKFLOW_ROLES_ENV]) };
 }
 
 function sourceOf(raw: unknown): string {

@@ -11,6 +11,8 @@ import { actionIdsByPhase, planChange, planDecision, type PlanDecision } from '.
 import type { SignedPolicy } from '../domain/policy-signature.js';
 import { snapshotScopeFor } from '../domain/snapshot-scope.js';
 import { beginChange } from './core/begin-change.js';
+import { loadChangeHistory } from './core/change-history.js';
+import { deriveHeldStates } from '../domain/held-states.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
 /** Moved to lambdas/domain/snapshot-scope.ts; re-exported for existing callers. */
@@ -46,7 +48,9 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
     replayRefusesNewPolicy: true,
     plan: async ({ policy, version: policyVersion }) => {
       const snapshot = await readTriggerSnapshot(rt.connectors, event);
-      const plan = planChange({ changeId, policy, policyVersion, event, snapshot, now, catalog: ACTION_CATALOG, ...(requestedBy ? { requestedBy } : {}) });
+      // A reconcile also checks what verified changes left: their held states.
+      const held = event.detailType === 'Reconcile Requested' ? [...deriveHeldStates(await loadChangeHistory(rt)).values()] : [];
+      const plan = planChange({ changeId, policy, policyVersion, event, snapshot, now, catalog: ACTION_CATALOG, held, ...(requestedBy ? { requestedBy } : {}) });
       return {
         plan,
         planned: { findings: plan.findings.map((f) => ({ nhi: f.nhi, reasonCode: f.reasonCode, message: f.message })) },

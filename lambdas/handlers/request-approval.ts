@@ -83,7 +83,7 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
   const view: ApprovalRequestView = { plan, afterTheFact, expiresAt, quorum };
   const deliveries = await notifyApprovers(svc, view, approvalId, exp, eligible, policy.approval.slackUserIds ?? {});
   const approvalRef = approvalKey.slice(0, 16);
-  await rt.evidence.append({
+  await rt.evidence.record({
     changeId,
     type: 'APPROVAL_REQUESTED',
     actor: AUTOMATION_ACTOR,

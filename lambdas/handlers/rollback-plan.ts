@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { AppError } from '../domain/reasons.js';
 import { finalizedActionIds, findRollbackAttempts, planRollback, refusalOfRollbackAttempt, rollbackChangeId, ROLLBACK_TRIGGER, selectRollbackActions } from '../domain/rollback.js';
 import { beginChange } from './core/begin-change.js';
+import { loadChangeHistory } from './core/change-history.js';
+import { refusedUndos } from '../domain/rollback-history.js';
+import type { PlanFinding } from '../domain/plan-model.js';
+import type { EvidenceDraft } from '../domain/evidence.js';
 import { plannedActions } from './core/plan-evidence.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
@@ -49,7 +53,7 @@ export async function rollbackPlanCore(rt: Runtime, request: RollbackRequest): P
     plan: async ({ policy, version: policyVersion }) => {
       const parent = await rt.changes.get(parentChangeId);
       const parentPlan = parent?.planHash ? await rt.loadPlan(parent.planHash) : null;
-      const finalized = parent ? finalizedActionIds(await rt.evidence.listByChange(parentChangeId)) : new Set<string>();
+      const finalized = parent ? finalizedActionIds(await rt.trail.listByChange(parentChangeId)) : new Set<string>();
       const attempts = await findRollbackAttempts(parentChangeId, (id) => rt.changes.get(id));
       const refused = refusalOfRollbackAttempt({ changeId, parentChangeId, attempt, parent, plan: parentPlan, finalizedActionIds: finalized, attempts });
       if (refused !== null) {
@@ -57,13 +61,33 @@ export async function rollbackPlanCore(rt: Runtime, request: RollbackRequest): P
         throw new AppError('INPUT_INVALID', `rollback of ${parentChangeId} refused: ${refused}`);
       }
       if (!parent?.planHash || !parentPlan) throw new AppError('INPUT_INVALID', `${parentChangeId} has no plan`);
-      const actions = selectRollbackActions(parentPlan, parent, finalized);
-      const plan = planRollback({ rollbackChangeId: changeId, attempt, parentChangeId, parentPlanHash: parent.planHash, parentPlan, actions, requestedBy, reason, policy, policyVersion, now });
+      const verified = selectRollbackActions(parentPlan, parent, finalized);
+      // What came after the parent prevails: an exposed credential is never given back, a target taken over stays as its new change left it.
+      const superseded = [...refusedUndos(parentChangeId, verified, await loadChangeHistory(rt)).values()];
+      const actions = verified.filter((action) => !superseded.some((r) => r.actionId === action.actionId));
+      const findings: PlanFinding[] = superseded.map((r) => ({ nhi: r.nhi, reasonCode: 'SUPERSEDED', message: `${r.actionId}: ${r.message}`, data: { actionId: r.actionId, why: r.why, laterChangeId: r.laterChangeId, signal: r.signal } }));
+      const supersededEvents: EvidenceDraft[] = superseded.map((r) => ({
+        changeId,
+        type: 'DECIDED',
+        actor: AUTOMATION_ACTOR,
+        policyVersion,
+        nhi: r.nhi,
+        actionId: r.actionId,
+        reasonCode: 'SUPERSEDED',
+        data: { message: r.message, why: r.why, laterChangeId: r.laterChangeId, signal: r.signal },
+      }));
+      if (actions.length === 0) {
+        for (const event of supersededEvents) await rt.evidence.append(event);
+        const why = superseded.map((r) => `${r.actionId} ${r.message}`).join('; ');
+        await rt.evidence.append({ changeId, type: 'DECIDED', actor: AUTOMATION_ACTOR, policyVersion, reasonCode: 'SUPERSEDED', data: { decision: 'REFUSED', parentChangeId, refused: why } });
+        throw new AppError('INPUT_INVALID', `rollback of ${parentChangeId} refused: every undo is superseded by what came after: ${why}`);
+      }
+      const plan = { ...planRollback({ rollbackChangeId: changeId, attempt, parentChangeId, parentPlanHash: parent.planHash, parentPlan, actions, requestedBy, reason, policy, policyVersion, now }), findings };
       const undoes = (actionId: unknown) => parentPlan.actions.find((p) => p.actionId === actionId)?.kind ?? null;
       return {
         plan,
         planned: { parentChangeId, parentPlanHash: parent.planHash, actions: plannedActions(plan).map((action) => ({ ...action, undoes: undoes(action.actionId) })) },
-        events: [],
+        events: supersededEvents,
         decided: { decision: 'APPROVE_FIRST', approvalRequired: true, approvalReasons: [...plan.approval.reasons], approvers: [...plan.approval.approvers], parentChangeId },
       };
     },

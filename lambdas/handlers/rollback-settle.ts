@@ -32,10 +32,11 @@ export async function rollbackSettleCore(rt: Runtime, input: z.infer<typeof inpu
     await rt.changes.recordActionResult(parentChangeId, actionId, { status: 'ROLLED_BACK', ...(observed ? { observed } : {}) });
   }
   const link = { rollbackChangeId: changeId, restored: outcome.restored, failed: outcome.failed.map((f) => ({ actionId: f.actionId, reasonCode: f.reasonCode })) };
+  // On the parent's chain before this rollback completes: its checkpoint names the parent's head.
   if (outcome.status === 'ROLLED_BACK') {
-    await rt.evidence.append({ changeId: parentChangeId, type: 'ROLLED_BACK', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, data: link });
+    await rt.evidence.record({ changeId: parentChangeId, type: 'ROLLED_BACK', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, data: link });
   } else {
-    await rt.evidence.append({ changeId: parentChangeId, type: 'ROLLBACK_FAILED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, reasonCode: 'ROLLBACK_FAILED', data: link });
+    await rt.evidence.record({ changeId: parentChangeId, type: 'ROLLBACK_FAILED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, reasonCode: 'ROLLBACK_FAILED', data: link });
   }
   if (outcome.reasonCodes.length > 0) await rt.changes.update(changeId, { reasonCodes: outcome.reasonCodes });
   rt.logger.info('rollback settled', { changeId, parentChangeId, status: outcome.status, restored: outcome.restored.length, failed: outcome.failed.length });

@@ -7,6 +7,8 @@ import type { SignedPolicy } from '../domain/policy-signature.js';
 import { AppError } from '../domain/reasons.js';
 import { ChangeStore } from '../stores/change-store.js';
 import { createDocumentClient } from '../stores/dynamo.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { EvidenceOutbox } from '../stores/evidence-outbox.js';
 import { EvidenceStore } from '../stores/evidence-store.js';
 import { PlanStore } from '../stores/plan-store.js';
 import { PolicyStore } from '../stores/policy-store.js';
@@ -35,13 +37,18 @@ const envSchema = z.object({
   /** The Object-Locked bucket evidence checkpoints go to, and the KMS key they are signed with (capabilities checkpointRead / checkpointWrite). */
   NHIGOV_CHECKPOINT_BUCKET: z.string().min(1).optional(),
   NHIGOV_CHECKPOINT_KEY_ARN: z.string().min(1).optional(),
+  /** The FIFO queue evidence drafts are handed to the evidence writer through (capability evidenceAppend). */
+  NHIGOV_EVIDENCE_QUEUE_URL: z.string().min(1).optional(),
 });
 export type RuntimeEnv = z.infer<typeof envSchema>;
 
 export interface Runtime {
   readonly env: RuntimeEnv;
   readonly logger: Logger;
-  readonly evidence: EvidenceStore;
+  /** Appending: drafts go to the evidence writer (the only role that may put evidence items). */
+  readonly evidence: EvidenceOutbox;
+  /** Reading the evidence table. */
+  readonly trail: EvidenceStore;
   readonly changes: ChangeStore;
   readonly plans: PlanStore;
   readonly policies: PolicyStore;
@@ -70,14 +77,17 @@ export function runtime(): Runtime {
   const db = createDocumentClient();
   const policies = new PolicyStore(db, env.NHIGOV_TABLE_POLICIES);
   const plans = new PlanStore(db, env.NHIGOV_TABLE_PLANS);
-  const planCache = new Map<string, Plan>();
+  const trail = new EvidenceStore(db, env.NHIGOV_TABLE_EVIDENCE);
+  const planCache = new Map<string, Promise<Plan>>();
   const versionCache = new Map<string, Promise<SignedPolicy>>();
   const checkpoints =
     env.NHIGOV_CHECKPOINT_BUCKET && env.NHIGOV_CHECKPOINT_KEY_ARN ? createCheckpointStore({ bucket: env.NHIGOV_CHECKPOINT_BUCKET, keyArn: env.NHIGOV_CHECKPOINT_KEY_ARN }) : null;
   cached = {
     env,
     logger: new Logger({ serviceName: 'nhi-governor' }),
-    evidence: new EvidenceStore(db, { evidence: env.NHIGOV_TABLE_EVIDENCE, changes: env.NHIGOV_TABLE_CHANGES }),
+    // The queue's URL names the service, not an endpoint: keep calls on the configured one (the local gateway counts them).
+    evidence: new EvidenceOutbox(new SQSClient({ useQueueUrlAsEndpoint: false }), env.NHIGOV_EVIDENCE_QUEUE_URL ?? null, trail),
+    trail,
     changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES),
     plans,
     policies,
@@ -103,11 +113,14 @@ export function runtime(): Runtime {
       }
       return signed;
     },
-    async loadPlan(planHash) {
-      const hit = planCache.get(planHash);
-      if (hit) return hit;
-      const plan = await plans.get(planHash);
-      planCache.set(planHash, plan);
+    loadPlan(planHash) {
+      // The promise is cached, so the parallel actions of one plan read it once.
+      let plan = planCache.get(planHash);
+      if (!plan) {
+        plan = plans.get(planHash);
+        plan.catch(() => planCache.delete(planHash));
+        planCache.set(planHash, plan);
+      }
       return plan;
     },
   };

@@ -23,8 +23,7 @@ export async function verifyCore(rt: Runtime, input: z.infer<typeof inputSchema>
   const { plan, action, connector, params, expected } = await resolveAction(rt, planHash, actionId, mode);
   const { policy } = await rt.loadPolicyVersion(plan.policyVersion);
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
-  const previous = await rt.changes.get(changeId);
-  if (mode === 'write' && previous?.status !== 'VERIFYING') await rt.changes.update(changeId, { status: 'VERIFYING' });
+  if (mode === 'write') await rt.changes.moveTo(changeId, 'VERIFYING');
   const outcome = await waitUntil(
     () => connector.verify(rt.connectors, params, expected),
     (result) => result.converged,

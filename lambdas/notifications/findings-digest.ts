@@ -3,9 +3,11 @@ import type { GovernancePolicy } from '../domain/policy.js';
 import { REASON_CODES, type OwnerRoute, type ReasonCode } from '../domain/reasons.js';
 import { escapeHtml } from './html.js';
 
-/** One route's share of a change's findings: one digest email. */
+/** One recipient's share of a change's findings: one digest email. */
 export interface FindingsDigest {
+  /** The route of the digest's first finding (a recipient may stand for several routes). */
   readonly route: Exclude<OwnerRoute, null>;
+  readonly routes: ReadonlyArray<Exclude<OwnerRoute, null>>;
   readonly email: string;
   readonly findings: readonly PlanFinding[];
 }
@@ -29,34 +31,37 @@ export function whatToDo(code: ReasonCode): string {
 }
 
 /**
- * Every finding goes to its reason code's route (policy.routes): one digest per route, in the
- * order the routes first appear. Findings whose code has no route are not sent.
+ * Every finding goes to its reason code's route (policy.routes); an owner-routed finding goes to
+ * its NHI's own owner (the owner tag), or to routes.owner when the NHI has none. One digest per
+ * recipient, in the order recipients first appear. Findings whose code has no route are not sent.
  */
 export function findingsDigests(policy: GovernancePolicy, findings: readonly PlanFinding[]): FindingsDigest[] {
-  const byRoute = new Map<Exclude<OwnerRoute, null>, PlanFinding[]>();
+  const byEmail = new Map<string, { routes: Array<Exclude<OwnerRoute, null>>; findings: PlanFinding[] }>();
   for (const finding of findings) {
     const route = REASON_CODES[finding.reasonCode].route;
     if (route === null) continue;
-    const list = byRoute.get(route) ?? [];
-    list.push(finding);
-    byRoute.set(route, list);
+    const email = route === 'owner' && finding.owner ? finding.owner : policy.routes[route];
+    const entry = byEmail.get(email) ?? { routes: [], findings: [] };
+    if (!entry.routes.includes(route)) entry.routes.push(route);
+    entry.findings.push(finding);
+    byEmail.set(email, entry);
   }
-  return [...byRoute.entries()].map(([route, list]) => ({ route, email: policy.routes[route], findings: list }));
+  return [...byEmail.entries()].flatMap(([email, { routes, findings: list }]) => (routes[0] ? [{ route: routes[0], routes, email, findings: list }] : []));
 }
 
 export function findingsDigestEmail(changeId: string, trigger: string, status: string, digest: FindingsDigest): { subject: string; text: string; html: string } {
   const codes = [...new Set(digest.findings.map((f) => f.reasonCode))];
-  const subject = `[nhi-governor] ${digest.findings.length} finding${digest.findings.length === 1 ? '' : 's'} for ${digest.route}: change ${changeId} (${codes.join(', ')})`;
+  const subject = `[nhi-governor] ${digest.findings.length} finding${digest.findings.length === 1 ? '' : 's'} for ${digest.routes.join(', ')}: change ${changeId} (${codes.join(', ')})`;
   const line = (f: PlanFinding): string => `${f.nhi}: ${f.reasonCode}: ${f.message}. To do: ${whatToDo(f.reasonCode)}.`;
   const text = [
-    `Change ${changeId} (${trigger}) ended ${status} with findings routed to ${digest.route}:`,
+    `Change ${changeId} (${trigger}) ended ${status} with findings routed to ${digest.routes.join(', ')} (${digest.email}):`,
     '',
     ...digest.findings.map((f) => `  - ${line(f)}`),
     '',
     `Evidence: nhigov show ${changeId}`,
   ].join('\n');
   const html = [
-    `<p>Change <b>${escapeHtml(changeId)}</b> (${escapeHtml(trigger)}) ended <b>${escapeHtml(status)}</b> with findings routed to ${escapeHtml(digest.route)}:</p>`,
+    `<p>Change <b>${escapeHtml(changeId)}</b> (${escapeHtml(trigger)}) ended <b>${escapeHtml(status)}</b> with findings routed to ${escapeHtml(digest.routes.join(', '))} (${escapeHtml(digest.email)}):</p>`,
     `<ul>${digest.findings.map((f) => `<li><code>${escapeHtml(f.nhi)}</code>: <b>${escapeHtml(f.reasonCode)}</b>: ${escapeHtml(f.message)}. To do: ${escapeHtml(whatToDo(f.reasonCode))}.</li>`).join('')}</ul>`,
     `<p>Evidence: <code>nhigov show ${escapeHtml(changeId)}</code></p>`,
   ].join('\n');

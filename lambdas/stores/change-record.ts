@@ -13,8 +13,8 @@ export interface ActionRecord {
 /** The index of changes (a projection for listing; evidence is the record). */
 export interface ChangeRecord {
   readonly changeId: string;
-  /** 'change' | 'rollback': the byKind index lists changes newest first. */
-  readonly kind: 'change' | 'rollback';
+  /** 'change' | 'rollback' | 'attestation' (a campaign: its chain and its record, lambdas/stores/attestation-store.ts): the byKind index lists each newest first. */
+  readonly kind: 'change' | 'rollback' | 'attestation';
   readonly status: ChangeStatus;
   readonly trigger: string;
   readonly eventId: string;
@@ -43,7 +43,7 @@ const actionRecordSchema: z.ZodType<ActionRecord> = z.object({
 /** A changes-table item; storage-only attributes (the evidence seq counter) are dropped. */
 export const changeRecordSchema: z.ZodType<ChangeRecord> = z.object({
   changeId: z.string().min(1),
-  kind: z.enum(['change', 'rollback']),
+  kind: z.enum(['change', 'rollback', 'attestation']),
   status: z.enum([...IN_FLIGHT_STATUSES, ...TERMINAL_STATUSES]),
   trigger: z.string(),
   eventId: z.string(),

@@ -48,6 +48,28 @@ export class ChangeStore {
     );
   }
 
+  /**
+   * Moves a change to `status` unless it is there already: one conditional write, so the parallel
+   * actions of a change that each announce the same status neither read the record first nor
+   * write it again.
+   */
+  async moveTo(changeId: string, status: ChangeRecord['status']): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { changeId },
+          UpdateExpression: 'SET #s = :s, updatedAt = :now',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status, ':now': new Date().toISOString() },
+          ConditionExpression: 'attribute_exists(changeId) AND #s <> :s',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
   /** Records one action's whole record (its attempt count included): the write step owns it. */
   async recordAction(changeId: string, actionId: string, record: ActionRecord): Promise<void> {
     await this.db.send(

@@ -3,7 +3,8 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { LambdaHost } from './lambda-host.js';
 import type { GatewayRoute } from './server.js';
 
-const APPROVAL_PATH = /^\/approvals\/[^/]+\/?$/;
+/** The approval API's paths: approval links, and attestation campaigns' owner links. */
+const APPROVAL_PATH = /^\/(?:approvals\/[^/]+|attestations\/[^/]+\/[^/]+)\/?$/;
 
 /**
  * The approval API behind the gateway: each request becomes the function URL event AWS would

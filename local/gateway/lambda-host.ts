@@ -84,18 +84,30 @@ export class LambdaHost {
   private readonly byClientPort = new Map<number, LiveInvocation>();
   private readonly onRequestStart = (message: unknown): void => this.bindSocket((message as { request: ClientRequest }).request);
   private readonly slots: Slots;
+  /** Functions with slots of their own, outside the shared ones. */
+  private readonly ownSlots: ReadonlyMap<string, Slots>;
   private readonly bundleDir: string;
 
   constructor(
     private readonly functionNames: ReadonlyMap<string, { bundle: string; timeoutSeconds: number }>,
     private readonly region: string,
     private readonly accountId: string,
-    options: { readonly concurrency?: number; readonly bundleDir?: string } = {},
+    options: {
+      readonly concurrency?: number;
+      readonly bundleDir?: string;
+      /**
+       * Functions that run in slots of their own (name → how many): those others wait for while
+       * holding a shared slot (the evidence writer, which a recording handler waits on), so a
+       * queue of such handlers cannot starve them. Lambda scales each function separately.
+       */
+      readonly ownConcurrency?: ReadonlyMap<string, number>;
+    } = {},
   ) {
     const concurrency = options.concurrency ?? DEFAULT_LOCAL_CONCURRENCY;
     this.bundleDir = options.bundleDir ?? HANDLER_DIST;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`local Lambda concurrency must be a positive integer, not ${concurrency}`);
     this.slots = new Slots(concurrency);
+    this.ownSlots = new Map([...(options.ownConcurrency ?? new Map<string, number>())].map(([name, size]) => [name, new Slots(size)]));
     diagnostics.subscribe('http.client.request.start', this.onRequestStart);
   }
 
@@ -127,11 +139,12 @@ export class LambdaHost {
   async invoke(functionName: string, event: unknown): Promise<InvokeResult> {
     const spec = this.functionNames.get(functionName);
     if (!spec) throw new Error(`no local function ${functionName}`);
-    await this.slots.acquire();
+    const slots = this.ownSlots.get(functionName) ?? this.slots;
+    await slots.acquire();
     try {
       return await this.run(functionName, spec, event);
     } finally {
-      this.slots.release();
+      slots.release();
     }
   }
 

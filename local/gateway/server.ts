@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { identifyAwsCall } from './aws-request.js';
 import { errorResponse, FaultBook, faultRuleSchema, successResponse, type CannedResponse } from './faults.js';
 import type { LambdaHost } from './lambda-host.js';
+import type { CloudTrail } from './cloudtrail.js';
 import { GatewayStats } from './stats.js';
 import { formatIssues } from '../../lambdas/domain/events.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,8 @@ export interface GatewayOptions {
   readonly motoPort: number;
   readonly lambdas: LambdaHost;
   readonly routes?: GatewayRoute[];
+  /** The emulator's CloudTrail: delivers the events of IAM and Secrets Manager writes forwarded to moto. */
+  readonly cloudTrail?: CloudTrail;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -80,9 +83,15 @@ export class Gateway {
     }
     if (!call) return this.forward(request, body, response);
     this.stats.countAws(call.service, call.action);
+    const table = call.service === 'dynamodb' ? dynamoDbTableOf(body) : null;
+    if (table) this.stats.countDynamoDbTable(table, call.action);
     const invocation = this.options.lambdas.invocationAt(request.socket.remotePort);
     const fault = this.faults.take(call, invocation !== null);
-    if (!fault) return this.forward(request, body, response);
+    if (!fault) {
+      await this.forward(request, body, response);
+      this.options.cloudTrail?.record({ call, headers: request.headers, body, status: response.statusCode, functionName: invocation?.functionName ?? null });
+      return;
+    }
     switch (fault.mode) {
       case 'throttle':
       case 'error5xx':
@@ -204,3 +213,13 @@ export function sendJson(response: ServerResponse, status: number, document: unk
   send(response, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(document) });
 }
 
+/** The table a single-table DynamoDB call names (GetItem, PutItem, Query, ...); null for batch and transaction calls. */
+function dynamoDbTableOf(body: Buffer): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const table = typeof parsed === 'object' && parsed !== null && 'TableName' in parsed ? parsed.TableName : null;
+    return typeof table === 'string' ? table : null;
+  } catch {
+    return null;
+  }
+}

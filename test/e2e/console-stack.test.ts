@@ -98,7 +98,7 @@ describe('nhigov console for a stack (browser)', () => {
     await expect(page.locator('#stack-region').innerText()).resolves.toBe('us-east-1');
     await expect(page.locator('#stack-account').innerText()).resolves.toBe(doc.account);
     const nav = page.getByRole('navigation', { name: 'Console sections' });
-    await expect(nav.getByRole('link').allInnerTexts()).resolves.toEqual(['Changes', 'Identities', 'Dashboard', 'Policy']);
+    await expect(nav.getByRole('link').allInnerTexts()).resolves.toEqual(['Changes', 'Identities', 'Attestation', 'Dashboard', 'Policy']);
     await page.locator(`tr[data-change-id="${changeId}"]`).waitFor({ timeout: 30_000 });
     await expectAccessible('Changes');
     await browser.screenshot('stack-changes');
@@ -148,6 +148,42 @@ describe('nhigov console for a stack (browser)', () => {
     await browser.screenshot('stack-change-approved');
   });
 
+  it('shows an attestation campaign: who answered, who did not, and the change it started', async () => {
+    const { page } = browser;
+    await page.goto(`${doc.url}attestation`);
+    await expect(page.locator('#attestation-empty').innerText()).resolves.toContain('nhigov attest start');
+    const started = stack.json<{ campaignId: string; owners: number; nhis: number }>(['attest', 'start', '--owner', 'dave@example.com']);
+    expect(started).toMatchObject({ owners: 1, nhis: 2 });
+    const link = await ownerLink(stack, 'dave@example.com');
+    // The owner answers on their own page (the link from their mail), one NHI at a time.
+    await page.goto(link.href);
+    await expect(page.locator('h1').innerText()).resolves.toBe('Confirm your non-human identities');
+    await page.locator('tr', { hasText: 'svc-reporting' }).getByRole('button', { name: 'Still mine and still needed' }).click();
+    await expect(page.locator('.banner.ok').innerText()).resolves.toContain('svc-reporting: Recorded: still yours');
+    await page.goto(link.href);
+    await page.locator('tr', { hasText: 'svc-etl-dev' }).getByRole('button', { name: 'Not mine / not needed' }).click();
+    await expect(page.locator('.banner.ok').innerText()).resolves.toContain('svc-etl-dev: Recorded: not yours');
+    await page.goto(link.href);
+    await expect(page.getByRole('button').count()).resolves.toBe(0);
+    await browser.screenshot('stack-attestation-owner');
+    // Someone else's copy of the link (another signature) writes nothing.
+    expect(await answerAttestation(link, 'svc-etl-dev', 'keep', 'B'.repeat(43))).toBe(403);
+    const [followUp] = stack.json<{ results: Array<{ followUps: string[] }> }>(['attest', 'sweep', started.campaignId]).results[0]?.followUps ?? [];
+    if (!followUp) throw new Error('the sweep started no follow-up change');
+
+    await page.goto(`${doc.url}attestation`);
+    await expect(page.locator('h1').innerText()).resolves.toBe(`Attestation ${started.campaignId}`);
+    await expect(page.locator('tr[data-owner="dave@example.com"]').getAttribute('data-answered')).resolves.toBe('all');
+    await expect(page.locator('tr[data-nhi="svc-reporting"]').getAttribute('data-answer')).resolves.toBe('KEEP');
+    await expect(page.locator('tr[data-nhi="svc-etl-dev"]').getAttribute('data-outcome')).resolves.toBe('DISABLE_PLANNED');
+    await page.locator(`#attestation-changes a[href="/console/changes/${followUp}"]`).click();
+    expect(page.url()).toBe(`${doc.url}changes/${followUp}`);
+    await page.locator('#change-status[data-status="VERIFIED"]').waitFor({ timeout: 90_000 });
+    await page.goto(`${doc.url}attestation`);
+    await expectAccessible('Attestation');
+    await browser.screenshot('stack-attestation');
+  });
+
   it('refuses requests naming another host: no page, no decision', async () => {
     const foreign = `evil.example:${port}`;
     const page = await rawRequest(port, { host: foreign, path: '/console/identities' });
@@ -166,6 +202,22 @@ describe('nhigov console for a stack (browser)', () => {
     expect((await rawRequest(port, { host: `localhost:${port}`, path: '/console/policy' })).status).toBe(200);
   });
 });
+
+/** The owner's attestation link from the mail moto's SES accepted. */
+async function ownerLink(stack: TestStack, owner: string): Promise<URL> {
+  const data = (await (await fetch(`http://127.0.0.1:${stack.port + 1}/moto-api/data.json`)).json()) as { ses?: { Message?: Array<{ body: string; destinations: { ToAddresses?: string[] } }> } };
+  const mail = (data.ses?.Message ?? []).find((m) => m.destinations.ToAddresses?.[0] === owner && m.body.includes('/attestations/'));
+  const url = /https?:\/\/[^\s"<>]+\/attestations\/[^\s"<>]+/.exec((mail?.body ?? '').replace(/&amp;/g, '&'))?.[0];
+  if (!url) throw new Error(`no attestation link mailed to ${owner}`);
+  return new URL(url);
+}
+
+/** POSTs one answer with the owner's link fields (a forged signature when given); the HTTP status. */
+async function answerAttestation(link: URL, nhi: string, answer: 'keep' | 'release', sig?: string): Promise<number> {
+  const form = new URLSearchParams({ ...Object.fromEntries(['approver', 'exp', 'via', 'sig'].map((k) => [k, link.searchParams.get(k) ?? ''])), nhi, answer, ...(sig ? { sig } : {}) });
+  const reply = await fetch(`${link.origin}${link.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() });
+  return reply.status;
+}
 
 /** The one JSON document `nhigov console --json` prints once it listens. */
 function firstDocument(child: ChildProcess): Promise<ConsoleDocument> {

@@ -71,7 +71,7 @@ describe('local console (browser)', () => {
     await expect(page.locator('h1').innerText()).resolves.toBe('Changes');
     await expect(page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Changes' }).getAttribute('aria-current')).resolves.toBe('page');
     // The gateway adds its Outbox to the console's own pages; the header names the local stack.
-    await expect(page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Changes', 'Identities', 'Dashboard', 'Policy', 'Outbox']);
+    await expect(page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Changes', 'Identities', 'Attestation', 'Dashboard', 'Policy', 'Outbox']);
     await expect(page.locator('#stack-mode').innerText()).resolves.toBe('local');
     await expect(page.locator('#stack-name').innerText()).resolves.toBe(stack.outputs.stackName);
     // The owners come from the stored plan; the list reloads itself while the changes are being planned.

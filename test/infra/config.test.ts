@@ -23,6 +23,8 @@ describe('deploy config', () => {
       finalizeSchedule: 'cron(30 3 * * ? *)',
       checkpointRetentionDays: 400,
       checkpointSchedule: 'rate(1 hour)',
+      attestationSchedule: 'cron(0 9 1 1,4,7,10 ? *)',
+      attestationSweepSchedule: 'rate(1 hour)',
     });
   });
 

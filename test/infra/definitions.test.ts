@@ -23,11 +23,14 @@ const fn = (name: string, overrides: Partial<FunctionDefinition> = {}): Function
   ...overrides,
 });
 
-/** ingest, two functions and one state machine: the smallest stack with a workflow. */
+/** The one function that puts evidence items; every stack has it. */
+const WRITER = fn('evidence-writer', { tables: [{ id: 'evidence', access: 'append' }] });
+
+/** ingest, two functions, the evidence writer and one state machine: the smallest stack with a workflow. */
 const MINIMAL: StackDefinitions = {
   ...SHARED_DEFINITIONS,
   // `uses` on a function not named ingest, none on ingest: capabilities follow the declaration, not the name.
-  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'readUpdate' }] })],
+  functions: [fn('ingest', { tables: [{ id: 'changes', access: 'read' }] }), fn('ask', { uses: ['startChange'] }), fn('work', { tables: [{ id: 'evidence', access: 'read' }, { id: 'changes', access: 'readUpdate' }], uses: ['evidenceAppend'] }), WRITER],
   stateMachines: [{ id: 'change', file: 'test/infra/fixtures/callback.asl.json', functionSubstitutions: { AskFunctionArn: 'ask', WorkFunctionArn: 'work' } }],
 };
 
@@ -72,18 +75,22 @@ describe('optional parts follow the definitions', () => {
 
 describe('definitions the stack refuses', () => {
   it('readWrite on an append-only table (it would allow DeleteItem / UpdateItem)', () => {
-    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'readWrite' }] })] };
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'readWrite' }] }), WRITER] };
     expect(() => construct(definitions)).toThrow(/"evidence" is append-only/);
   });
 
   it.each(['readUpdate', 'readRecordRuntime'] as const)('%s on an append-only table (it would allow UpdateItem)', (access) => {
-    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access }] })] };
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access }] }), WRITER] };
     expect(() => construct(definitions)).toThrow(/"evidence" is append-only/);
   });
 
-  it('appending evidence without readUpdate on changes (evidence seqs come from a counter on the change item)', () => {
-    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'append' }, { id: 'changes', access: 'read' }] })] };
-    expect(() => construct(definitions)).toThrow(/function "work" appends evidence but lacks .*changes/);
+  it('putting evidence items from any function but the evidence writer (the others hand drafts over)', () => {
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'evidence', access: 'append' }] }), WRITER] };
+    expect(() => construct(definitions)).toThrow(/function "work" appends to evidence itself: only "evidence-writer" writes it/);
+  });
+
+  it('no evidence writer', () => {
+    expect(() => construct({ ...MINIMAL, functions: MINIMAL.functions.slice(0, 3) })).toThrow(/no function "evidence-writer"/);
   });
 
   it('no ingest function', () => {
@@ -91,7 +98,7 @@ describe('definitions the stack refuses', () => {
   });
 
   it('readRecordRuntime on an append-only table (it would allow UpdateItem)', () => {
-    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'plans', access: 'readRecordRuntime' }] })] };
+    const definitions = { ...MINIMAL, functions: [...MINIMAL.functions.slice(0, 2), fn('work', { tables: [{ id: 'plans', access: 'readRecordRuntime' }] }), WRITER] };
     expect(() => construct(definitions)).toThrow(/"plans" is append-only/);
   });
 

@@ -12,7 +12,7 @@ import { capabilitiesOf } from '../../infra/lib/capabilities.js';
 import { connectorActions, connectorStatements } from '../../infra/lib/connector-policy.js';
 import { fromRoot } from '../../infra/lib/paths.js';
 import { APPEND_ONLY_DENIED_ACTIONS, RUNTIME_RECORD_ACTIONS, TABLE_ACTIONS } from '../../infra/lib/tables.js';
-import { FUNCTIONS, RUNTIME_RECORD_PARTITION, TABLES, type ConnectorAccess, type FunctionCapability } from '../../infra/resources.js';
+import { EVIDENCE_WRITER_FUNCTION, FUNCTIONS, RUNTIME_RECORD_PARTITION, TABLES, type ConnectorAccess, type FunctionCapability } from '../../infra/resources.js';
 import { CONNECTOR_ACTIONS, connectorPermissions, connectorTagKeys } from '../../lambdas/connectors/registry.js';
 import { SNAPSHOT_PERMISSIONS } from '../../lambdas/connectors/snapshot-reader.js';
 import { actionCovers, asArray, resourceMayInclude, statementsByRole, type Statement } from './support/iam.js';
@@ -41,8 +41,8 @@ function allowed(statements: readonly Statement[]): Statement[] {
   return statements.filter((s) => s.Effect === 'Allow');
 }
 
-/** IAM / Secrets Manager actions that change nothing. */
-const isReadAction = (action: string): boolean => /^(iam|secretsmanager):(Get|List|Describe|BatchGet)[A-Z]/.test(action);
+/** IAM / Secrets Manager actions that change nothing (GenerateCredentialReport makes the account's report, no IAM entity changes). */
+const isReadAction = (action: string): boolean => /^(iam|secretsmanager):(Get|List|Describe|BatchGet)[A-Z]/.test(action) || action === 'iam:GenerateCredentialReport';
 
 describe('the connector policies', () => {
   it('are two managed policies: reads (declared reads ∪ SNAPSHOT_PERMISSIONS) and writes (declared writes), exactly', () => {
@@ -59,7 +59,7 @@ describe('the connector policies', () => {
     for (const statement of connectorStatementsInTemplate) {
       if (statement.Sid === 'BulkReadsWithoutResource') {
         expect(statement.Resource).toBe('*');
-        expect(asArray(statement.Action).sort()).toEqual(['iam:GetAccountAuthorizationDetails', 'secretsmanager:ListSecrets']);
+        expect(asArray(statement.Action).sort()).toEqual(['iam:GenerateCredentialReport', 'iam:GetAccountAuthorizationDetails', 'iam:GetCredentialReport', 'secretsmanager:ListSecrets']);
       } else if (statement.Sid === 'IamGroupMembershipByPath') {
         expect(asArray(statement.Action).sort()).toEqual(GROUP_ACTIONS);
         expect(statement.Condition).toBeUndefined();
@@ -103,8 +103,8 @@ describe('the connector policies', () => {
     expect(holding('iam:UpdateAccessKey')).toEqual(rolesWith('readWrite'));
   });
 
-  it('give the read-only functions (plan, check-stale, verify-action, rollback-start, finalize-plan) no IAM or Secrets Manager write', () => {
-    expect(FUNCTIONS.filter((fn) => fn.connector === 'read').map((fn) => fn.name).sort()).toEqual(['check-stale', 'finalize-plan', 'plan', 'rollback-start', 'verify-action']);
+  it('give the read-only functions (plan, check-stale, check-intent, verify-action, rollback-start, finalize-plan, attestation) no IAM or Secrets Manager write', () => {
+    expect(FUNCTIONS.filter((fn) => fn.connector === 'read').map((fn) => fn.name).sort()).toEqual(['attestation', 'check-intent', 'check-stale', 'finalize-plan', 'plan', 'rollback-start', 'verify-action']);
     const writers: string[] = [];
     for (const [role, statements] of byRole) {
       const writes = allowed(statements)
@@ -215,6 +215,22 @@ describe('evidence and other append-only tables', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('exactly one role can put evidence items, the evidence writer\'s: the others (the public approval API too) hand drafts over by SendMessage', () => {
+    const tableId = logicalIdOf('evidence');
+    const putting = [...byRole.entries()]
+      .filter(([, statements]) => allowed(statements).some((s) => resourceMayInclude(s.Resource, tableId) && asArray(s.Action).some((a) => actionCovers(a, 'dynamodb:PutItem'))))
+      .map(([role]) => role);
+    expect(putting).toEqual([roleOfFunction(EVIDENCE_WRITER_FUNCTION)]);
+    const handingOver = FUNCTIONS.filter((fn) => fn.uses?.includes('evidenceAppend')).map((fn) => fn.name);
+    expect(handingOver).toContain('approval-api');
+    const evidenceQueue = resourcesOfType(json, 'AWS::SQS::Queue').find(([id]) => id.startsWith('EvidenceQueue'))?.[0] ?? 'none';
+    const sending = [...byRole.entries()]
+      .filter(([, statements]) => allowed(statements).some((s) => resourceMayInclude(s.Resource, evidenceQueue) && asArray(s.Action).includes('sqs:SendMessage')))
+      .map(([role]) => role)
+      .sort();
+    expect(sending).toEqual(handingOver.map(roleOfFunction).sort());
   });
 
   it('appending to evidence is PutItem plus the reads of the chain head, nothing else', () => {

@@ -24,6 +24,7 @@ const SAMPLES = {
   'GuardDuty Finding': providerEvent('guardDuty'),
   'Unused Access Finding for IAM entities': providerEvent('accessAnalyzer'),
   'Security Hub Findings - Imported': providerEvent('securityHub'),
+  'AWS API Call via CloudTrail': providerEvent('cloudTrail'),
   SystemLog: providerEvent('okta', { 'aws.partner/okta.com/nhigov-local/system-log': String(TEST_CONTEXT.oktaEventSourceName) }),
 } as const;
 const FOREIGN_EVENTS = [
@@ -118,8 +119,25 @@ describe('event route', () => {
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
     });
     const policies = resourcesOfType(json, 'AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties));
-    expect(policies).toHaveLength(2);
+    // The ingest queue and its DLQ, the evidence queue and its DLQ.
+    expect(policies).toHaveLength(4);
     for (const policy of policies) expect(policy).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('hands evidence to its one writer through a FIFO queue (one group per change) in batches that report item failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(json, 'nhigov-evidence-writer') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EvidenceQueue'), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const writer = FUNCTIONS.find((fn) => fn.name === 'evidence-writer');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      VisibilityTimeout: (writer?.timeoutSeconds ?? 0) * 6,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EvidenceDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 10 },
+    });
   });
 
   it('gives ingest StartExecution on the change state machine, by its fixed name', () => {

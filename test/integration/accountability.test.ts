@@ -1,9 +1,10 @@
 import { TagUserCommand } from '@aws-sdk/client-iam';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvidenceStore } from '../../lambdas/stores/evidence-store.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
-import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
+import { createGovernedUser, eventFile, governedTags, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
 import { activatePolicyVariant, APPROVER, approvalRecord, linkFromUrl, linksIn, mintLink, postDecision, SECOPS, sentMail, show, SLACK_USER_IDS, slackMessages, waitForStatus, type ShowDoc } from '../support/approvals.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,7 +21,7 @@ interface Pending {
 }
 
 async function evidenceTypes(stack: TestStack, changeId: string): Promise<string[]> {
-  const store = new EvidenceStore(createDocumentClient(stack.direct.dynamodb), { evidence: stack.outputs.tables.evidence ?? '', changes: stack.outputs.tables.changes ?? '' });
+  const store = new EvidenceStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.evidence ?? '');
   return (await store.listByChange(changeId)).map((e) => e.type);
 }
 
@@ -144,6 +145,21 @@ describe('accountability: separation of duties, own links, quorums, findings rou
     expect(digest?.body).toContain('set the owner tag');
     expect(Object.values(await keyStatuses(stack.direct, orphan.userName))).toEqual(['Active']);
     expect(stack.cli(['evidence', 'verify', changeId]).code).toBe(0);
+  });
+
+  it("an owner-routed finding goes to the NHI's own owner, not to routes.owner: one digest per recipient", async () => {
+    const owner = ownerEmail('secret-owner');
+    const name = unique('app/plain');
+    await stack.direct.secrets.send(new CreateSecretCommand({ Name: name, SecretString: 'not a key', Tags: governedTags(owner) }));
+    // Thresholds evaluated 100 days ahead: the secret is past secretRotationDays (90) and holds no key to rotate.
+    const asOf = new Date(Date.now() + 100 * 86_400_000).toISOString();
+    const changeId = await start(stack, { id: unique('reconcile'), source: 'nhigov', 'detail-type': 'Reconcile Requested', detail: { scope: { owner }, asOf } });
+    const done = await waitForStatus(stack, changeId, 'NO_CHANGES');
+    const routed = done.evidence.find((e) => e.type === 'FINDINGS_ROUTED');
+    expect(routed?.data.routes).toEqual([expect.objectContaining({ route: 'owner', to: owner, count: 1, reasonCodes: ['SECRET_ROTATION_OVERDUE'], delivered: true })]);
+    const mails = (await sentMail(stack)).filter((m) => m.subject.includes(changeId));
+    expect(mails.map((m) => m.destinations.ToAddresses)).toEqual([[owner]]);
+    expect(mails[0]?.body).toContain(name);
   });
 
   it('approval link → decision recorded: median of 5 (POST until the APPROVED event is in the evidence)', async () => {

@@ -17,6 +17,12 @@ import {
   ListRoleTagsCommand,
   ListUserTagsCommand,
   GetLoginProfileCommand,
+  ListServiceSpecificCredentialsCommand,
+  ListSigningCertificatesCommand,
+  ListSSHPublicKeysCommand,
+  UpdateServiceSpecificCredentialCommand,
+  UpdateSigningCertificateCommand,
+  UpdateSSHPublicKeyCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
@@ -26,6 +32,8 @@ import { CONNECTOR_ACTIONS, connectorAction, validatedParams } from '../../lambd
 import type { ConnectorAction, ConnectorContext } from '../../lambdas/connectors/types.js';
 import { QUARANTINE_DOCUMENT, QUARANTINE_POLICY_NAME } from '../../lambdas/connectors/iam/quarantine-policy.js';
 import { SESSION_DENY_POLICY_NAME, sessionDenyDocument } from '../../lambdas/connectors/iam/session-revocation.js';
+import { CONSOLE_CONTAINMENT_DOCUMENT, CONSOLE_CONTAINMENT_POLICY_NAME } from '../../lambdas/connectors/iam/console-containment.js';
+import { addEveryCredential } from '../support/credentials.js';
 import { rotateAccessKeySecret } from '../../lambdas/connectors/secrets/rotate-access-key-secret.js';
 import { waitUntil } from '../../lambdas/connectors/waiters.js';
 import { contentHash } from '../../lambdas/domain/canonical.js';
@@ -338,6 +346,55 @@ function loginProfileCase(): Case {
   };
 }
 
+type CredentialType = 'ssh' | 'cert' | 'service';
+const CREDENTIAL_API: Record<CredentialType, string> = { ssh: 'UpdateSSHPublicKey', cert: 'UpdateSigningCertificate', service: 'UpdateServiceSpecificCredential' };
+
+/** The status of one SSH public key, signing certificate or service-specific credential, straight from moto. */
+async function credentialStatus(type: CredentialType, userName: string, id: string): Promise<string> {
+  if (type === 'ssh') return (await direct.iam.send(new ListSSHPublicKeysCommand({ UserName: userName }))).SSHPublicKeys?.find((k) => k.SSHPublicKeyId === id)?.Status ?? 'Absent';
+  if (type === 'cert') return (await direct.iam.send(new ListSigningCertificatesCommand({ UserName: userName }))).Certificates?.find((c) => c.CertificateId === id)?.Status ?? 'Absent';
+  return (await direct.iam.send(new ListServiceSpecificCredentialsCommand({ UserName: userName }))).ServiceSpecificCredentials?.find((c) => c.ServiceSpecificCredentialId === id)?.Status ?? 'Absent';
+}
+
+function credentialCase(kind: string, type: CredentialType, initial: 'Active' | 'Inactive'): Case {
+  return {
+    kind,
+    name: `${initial.toLowerCase()} ${type}`,
+    async setup() {
+      const userName = await newPrincipal('user');
+      const ids = await addEveryCredential(direct, userName);
+      const id = type === 'ssh' ? ids.sshPublicKeyId : type === 'cert' ? ids.certificateId : ids.serviceSpecificCredentialId;
+      if (initial === 'Inactive') {
+        if (type === 'ssh') await direct.iam.send(new UpdateSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: id, Status: 'Inactive' }));
+        else if (type === 'cert') await direct.iam.send(new UpdateSigningCertificateCommand({ UserName: userName, CertificateId: id, Status: 'Inactive' }));
+        else await direct.iam.send(new UpdateServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id, Status: 'Inactive' }));
+      }
+      return { params: { userName, credentialId: id }, observe: async () => ({ status: await credentialStatus(type, userName, id) }) };
+    },
+    writeApis: () => [{ service: 'iam', action: CREDENTIAL_API[type] }],
+  };
+}
+
+function consoleContainmentCase(kind: string, initiallyContained: boolean): Case {
+  return {
+    kind,
+    name: initiallyContained ? 'contained console user' : 'console user',
+    async setup() {
+      const userName = await newPrincipal('user');
+      await addEveryCredential(direct, userName);
+      if (initiallyContained) await putInline('user', userName, CONSOLE_CONTAINMENT_POLICY_NAME, CONSOLE_CONTAINMENT_DOCUMENT);
+      return {
+        params: { userName },
+        async observe() {
+          const document = await inlineDocument('user', userName, CONSOLE_CONTAINMENT_POLICY_NAME);
+          return document ? { contained: true, documentHash: contentHash(document) } : { contained: false, documentHash: null };
+        },
+      };
+    },
+    writeApis: () => [{ service: 'iam', action: initiallyContained ? 'DeleteUserPolicy' : 'PutUserPolicy' }],
+  };
+}
+
 function buildCases(): Case[] {
   const both = (make: (type: PrincipalType) => Case) => [make('user'), make('role')];
   return [
@@ -356,6 +413,14 @@ function buildCases(): Case[] {
     groupCase('iam.removeUserFromGroup', true),
     groupCase('iam.addUserToGroup', false),
     loginProfileCase(),
+    credentialCase('iam.deactivateSshPublicKey', 'ssh', 'Active'),
+    credentialCase('iam.reactivateSshPublicKey', 'ssh', 'Inactive'),
+    credentialCase('iam.deactivateSigningCertificate', 'cert', 'Active'),
+    credentialCase('iam.reactivateSigningCertificate', 'cert', 'Inactive'),
+    credentialCase('iam.deactivateServiceSpecificCredential', 'service', 'Active'),
+    credentialCase('iam.reactivateServiceSpecificCredential', 'service', 'Inactive'),
+    consoleContainmentCase('iam.containConsoleAccess', false),
+    consoleContainmentCase('iam.releaseConsoleAccess', true),
     ownerTagCase('user', 'new'),
     ownerTagCase('role', null),
     secretOwnerTagCase('new'),

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { randomUUID } from 'node:crypto';
+import { CreateLoginProfileCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { credentialStates } from '../support/credentials.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
 
@@ -14,16 +16,17 @@ interface ShowDoc {
   evidence: Array<{ type: string; seq: number; actor: string; actionId?: string; reasonCode?: string; data: Record<string, unknown> }>;
 }
 
-describe('finalize: keys deactivated past the grace period are deleted, verified gone', () => {
+describe('finalize: keys deactivated and console passwords contained past the grace period are deleted, verified gone', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack();
   });
   afterAll(() => stack?.stop());
 
-  async function verifiedTermination() {
+  async function verifiedTermination(options: { consolePassword?: boolean } = {}) {
     const owner = ownerEmail();
     const user = await createGovernedUser(stack.direct, { owner, env: 'dev', keys: 2 });
+    if (options.consolePassword) await stack.direct.iam.send(new CreateLoginProfileCommand({ UserName: user.userName, Password: `Pw-${randomUUID()}` }));
     const { changeId } = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, terminationEvent(owner))]);
     expect(stack.json<ShowDoc>(['wait', changeId, '--timeout', '90']).status).toBe('VERIFIED');
     return { ...user, changeId };
@@ -37,8 +40,8 @@ describe('finalize: keys deactivated past the grace period are deleted, verified
 
   // Three terminations, a rollback and three finalize runs, each step through the CLI: a longer budget.
   it('deletes what is due, and leaves rolled-back and reactivated keys alone', async () => {
-    // A: a plain verified termination.
-    const a = await verifiedTermination();
+    // A: a plain verified termination of a user with a console password too (contained by the change).
+    const a = await verifiedTermination({ consolePassword: true });
     // B: rolled back after approval; then one key is deactivated again by hand (not by a change).
     const b = await verifiedTermination();
     const rollback = stack.json<{ changeId: string }>(['rollback', b.changeId, '--as', 'requester@example.com']);
@@ -60,8 +63,12 @@ describe('finalize: keys deactivated past the grace period are deleted, verified
     const run = finalize(new Date(Date.now() + 31 * DAY_MS).toISOString());
     expect(run.status).toBe('VERIFIED');
     const deleted = run.actions.map((x) => x.target.id).sort();
-    expect(deleted).toEqual([...a.keyIds, cStaged].sort());
-    expect(run.actions.every((x) => x.kind === 'iam.deleteAccessKey' && x.status === 'VERIFIED' && x.observed?.status === 'Absent')).toBe(true);
+    expect(deleted).toEqual([...a.keyIds, cStaged, a.userName].sort());
+    const keyDeletions = run.actions.filter((x) => x.kind === 'iam.deleteAccessKey');
+    expect(keyDeletions).toHaveLength(3);
+    expect(keyDeletions.every((x) => x.status === 'VERIFIED' && x.observed?.status === 'Absent')).toBe(true);
+    expect(run.actions.find((x) => x.kind === 'iam.deleteLoginProfile')).toMatchObject({ target: { id: a.userName }, status: 'VERIFIED', observed: { loginProfile: false } });
+    expect((await credentialStates(stack.direct, a.userName)).loginProfile, 'login profile read back: gone').toBe(false);
 
     // Judged by reading IAM back: ListAccessKeys no longer shows A's keys nor C's staged key.
     expect(await keyStatuses(stack.direct, a.userName)).toEqual({});
@@ -76,16 +83,17 @@ describe('finalize: keys deactivated past the grace period are deleted, verified
 
     // Evidence links both ways: FINALIZED on the run and on the change that deactivated each key.
     const runLinks = run.evidence.filter((e) => e.type === 'FINALIZED');
-    expect(runLinks.map((e) => e.data.originalChangeId).sort()).toEqual([a.changeId, a.changeId, c.changeId].sort());
+    expect(runLinks.map((e) => e.data.originalChangeId).sort()).toEqual([a.changeId, a.changeId, a.changeId, c.changeId].sort());
     const original = stack.json<ShowDoc>(['show', a.changeId]);
     const links = original.evidence.filter((e) => e.type === 'FINALIZED');
-    expect(links.map((e) => e.data.finalizeChangeId)).toEqual([run.changeId, run.changeId]);
-    expect(links.map((e) => e.data.accessKeyId).sort()).toEqual([...a.keyIds].sort());
+    expect(links.map((e) => e.data.finalizeChangeId)).toEqual([run.changeId, run.changeId, run.changeId]);
+    expect(links.flatMap((e) => (e.data.accessKeyId ? [e.data.accessKeyId] : [])).sort()).toEqual([...a.keyIds].sort());
+    expect(links.filter((e) => e.data.loginProfileOf === a.userName)).toHaveLength(1);
     expect(original.evidence.at(-1)?.type).toBe('FINALIZED');
     expect(stack.cli(['evidence', 'verify', a.changeId]).code).toBe(0);
     expect(stack.cli(['evidence', 'verify', run.changeId]).code).toBe(0);
 
-    // A later rollback of A can only undo what is still reversible: the session deny, not the deleted keys.
+    // A later rollback of A can only undo what is still reversible: the session deny, not the deleted keys nor the console password.
     const rollbackA = stack.json<{ changeId: string }>(['rollback', a.changeId, '--as', 'requester@example.com']);
     const planned = stack.json<ShowDoc>(['wait', rollbackA.changeId, '--timeout', '60']);
     expect(planned.status).toBe('AWAITING_APPROVAL');

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
+import { addEveryCredential, credentialStates } from '../support/credentials.js';
 
 interface ShowDoc {
   changeId: string;
   status: string;
   actions: Array<{ actionId: string; kind: string; target: { type: string; id: string }; status: string; attempts: number; observed: Record<string, unknown> | null }>;
-  evidence: Array<{ type: string; seq: number; hash: string; prevHash: string; policyVersion: string }>;
+  evidence: Array<{ type: string; seq: number; hash: string; prevHash: string; policyVersion: string; data?: Record<string, unknown> }>;
 }
 
 describe('foundation slice: Employee Terminated on a non-prod user', () => {
@@ -44,6 +45,50 @@ describe('foundation slice: Employee Terminated on a non-prod user', () => {
     expect(done.evidence.map((e) => e.seq)).toEqual(done.evidence.map((_, i) => i + 1));
     expect(done.evidence[0]?.prevHash).toBe('0'.repeat(64));
     done.evidence.slice(1).forEach((e, i) => expect(e.prevHash).toBe(done.evidence[i]?.hash));
+  });
+
+  it('disables every long-term credential of the user (keys, SSH key, certificate, service-specific credential, console password), each read back', async () => {
+    const owner = ownerEmail();
+    const user = await createGovernedUser(stack.direct, { owner, env: 'dev', keys: 1 });
+    const ids = await addEveryCredential(stack.direct, user.userName);
+    const started = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, terminationEvent(owner))]);
+    const done = stack.json<ShowDoc>(['wait', started.changeId, '--timeout', '90']);
+    expect(done.status).toBe('VERIFIED');
+    const byKind = Object.fromEntries(done.actions.map((a) => [a.kind, a]));
+    expect(byKind['iam.deactivateSshPublicKey']?.target.id).toBe(ids.sshPublicKeyId);
+    expect(byKind['iam.deactivateSigningCertificate']?.target.id).toBe(ids.certificateId);
+    expect(byKind['iam.deactivateServiceSpecificCredential']?.target.id).toBe(ids.serviceSpecificCredentialId);
+    expect(byKind['iam.containConsoleAccess']?.observed).toMatchObject({ contained: true });
+    expect(done.actions.every((a) => a.status === 'VERIFIED')).toBe(true);
+
+    const live = await credentialStates(stack.direct, user.userName);
+    expect(live.statuses).toEqual({ [user.keyIds[0] ?? '']: 'Inactive', [ids.sshPublicKeyId]: 'Inactive', [ids.certificateId]: 'Inactive', [ids.serviceSpecificCredentialId]: 'Inactive' });
+    // The password stays until finalize, after the grace period; until then no console session can do anything.
+    expect(live).toMatchObject({ loginProfile: true, consoleContained: true });
+  });
+
+  it('the intent holds, not only the actions: a key added during a prod approval wait is deactivated too, under the same decision', async () => {
+    const owner = ownerEmail();
+    const user = await createGovernedUser(stack.direct, { owner, env: 'prod', keys: 1 });
+    const started = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, terminationEvent(owner))]);
+    expect(stack.json<ShowDoc>(['wait', started.changeId, '--timeout', '90']).status).toBe('AWAITING_APPROVAL');
+    // The leaver adds a key while the change waits: the plan cannot know it.
+    const added = await stack.direct.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+    const addedKeyId = added.AccessKey?.AccessKeyId ?? '';
+    const approved = stack.cli(['approve', started.changeId, '--as', 'approver@example.com']);
+    expect(approved.code, approved.stderr).toBe(0);
+    const done = stack.json<ShowDoc>(['wait', started.changeId, '--timeout', '120']);
+    expect(done.status).toBe('VERIFIED');
+    expect(Object.values(await keyStatuses(stack.direct, user.userName))).toEqual(['Inactive', 'Inactive']);
+    const followUp = done.actions.find((a) => a.target.id === addedKeyId);
+    expect(followUp).toMatchObject({ kind: 'iam.deactivateAccessKey', status: 'VERIFIED', observed: { status: 'Inactive' } });
+    // Both plans are on the record: the first, and the grown one with the follow-up.
+    const planned = done.evidence.filter((e) => e.type === 'PLANNED');
+    expect(planned).toHaveLength(2);
+    const decided = done.evidence.filter((e) => e.type === 'DECIDED').map((e) => e.data?.intent);
+    expect(decided).toEqual(expect.arrayContaining(['follow-up', 'held']));
+    expect(done.evidence.filter((e) => e.type === 'APPROVAL_REQUESTED'), 'no second approval').toHaveLength(1);
+    expect(stack.cli(['evidence', 'verify', started.changeId]).code).toBe(0);
   });
 
   it('refuses a malformed event with exit 2 and INPUT_INVALID, and starts nothing', async () => {

@@ -32,7 +32,7 @@ interface Pending {
 }
 
 async function evidenceOf(stack: TestStack, changeId: string): Promise<Evidence[]> {
-  const store = new EvidenceStore(createDocumentClient(stack.direct.dynamodb), { evidence: stack.outputs.tables.evidence ?? '', changes: stack.outputs.tables.changes ?? '' });
+  const store = new EvidenceStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.evidence ?? '');
   return (await store.listByChange(changeId)) as unknown as Evidence[];
 }
 

@@ -16,6 +16,7 @@ export const FIXTURES = {
   accessAnalyzer: 'access-analyzer-unused-access.json',
   securityHub: 'securityhub-iam-finding-imported.json',
   okta: 'okta-user-lifecycle-deactivate.json',
+  cloudTrail: 'cloudtrail-iam-update-access-key.json',
 } as const;
 
 /**

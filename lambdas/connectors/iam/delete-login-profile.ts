@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeleteLoginProfileCommand, GetLoginProfileCommand, GetUserCommand } from '@aws-sdk/client-iam';
 import type { JsonObject } from '../../domain/plan-model.js';
+import { findPrincipal } from '../../domain/snapshot.js';
 import { classifyAwsError, connectorStep } from '../errors.js';
 import { verifyByReadBack } from '../read-back.js';
 import type { ConnectorAction, ConnectorContext } from '../types.js';
@@ -38,8 +39,10 @@ export const deleteLoginProfile: ConnectorAction<LoginProfileParams> = {
   schema: loginProfileParams,
   permissions: { read: ['iam:GetLoginProfile', 'iam:GetUser'], write: ['iam:DeleteLoginProfile'] },
   label: (p) => `user ${p.userName}`,
-  // The bulk read does not show login profiles: a rule deleting one passes `before` from a per-user read.
-  beforeFromSnapshot: () => null,
+  beforeFromSnapshot(params, snapshot) {
+    const user = typeof params.userName === 'string' ? findPrincipal(snapshot, 'user', params.userName) : null;
+    return user?.type === 'user' && user.loginProfile !== undefined ? { loginProfile: user.loginProfile } : null;
+  },
   desiredState: () => ({ loginProfile: false }),
   inverse: () => null,
   read: readLoginProfile,

@@ -6,6 +6,7 @@ import type { NhiSnapshot, SecretSnapshot } from '../snapshot.js';
 import { finding, type RuleContext, type RuleOutput } from './context.js';
 import { deactivateKeyIntent, sessionDenyIntents } from './intents.js';
 import { planRotation } from './rotation.js';
+import { otherCredentialIntents } from './credentials.js';
 
 type CredentialExposedDetail = z.infer<typeof credentialExposedDetail>;
 
@@ -18,7 +19,8 @@ const CAUSE = 'CREDENTIAL_EXPOSED';
  *   deactivate it only at its end, and a failed rotation rolls back to the exposed key; the
  *   holding secret is reported for rotation instead.
  * - a secret (secretId, or nhi naming one) holding an IAM key: rotated.
- * - neither: a user gets all its active keys deactivated and older sessions denied; a role
+ * - neither: a user gets all its active keys and other long-term credentials disabled and older
+ *   sessions denied; a role
  *   (no keys, only sessions) gets the session deny.
  * The key must belong to the NHI the event names (or be held by it): a mismatch is reported, not guessed at.
  */
@@ -63,6 +65,7 @@ export function credentialExposureRule(ctx: RuleContext, detail: CredentialExpos
 function containPrincipal(ctx: RuleContext, nhi: NhiSnapshot, issuedBefore: string): ActionIntent[] {
   if (nhi.type === 'secret') return [];
   const keys = nhi.type === 'user' ? nhi.accessKeys.filter((k) => k.status === 'Active').map((k) => deactivateKeyIntent(ctx, nhi, k, CAUSE, 'containment')) : [];
+  if (nhi.type === 'user') keys.push(...otherCredentialIntents(ctx, nhi, CAUSE, 'containment'));
   return [...keys, ...sessionDenyIntents(ctx, nhi, issuedBefore, CAUSE, 'containment')];
 }
 

@@ -7,6 +7,7 @@ import { holdsAccessKey, ownerOf, type AccessKeySnapshot, type NhiSnapshot, type
 import { finding, olderThan, type RuleContext, type RuleOutput } from './context.js';
 import { deactivateKeyIntent } from './intents.js';
 import { planRotation } from './rotation.js';
+import { baselineRule } from './baselines.js';
 
 type ReconcileDetail = z.infer<typeof reconcileRequestedDetail>;
 
@@ -18,6 +19,7 @@ type ReconcileDetail = z.infer<typeof reconcileRequestedDetail>;
  *   reported (KEY_AGE_EXCEEDED): a bare key has no place to put a new one;
  * - a secret not rotated for secretRotationDays is rotated when it holds an IAM key, else reported
  *   (SECRET_ROTATION_OVERDUE).
+ * - what a governed user or role holds beyond its baselines is removed (EXCESSIVE_PRIVILEGE, rules/baselines.ts).
  * One action per key: a key deactivated as unused is not also rotated.
  */
 export function reconcileRule(ctx: RuleContext, detail: ReconcileDetail): RuleOutput {
@@ -78,6 +80,9 @@ export function reconcileRule(ctx: RuleContext, detail: ReconcileDetail): RuleOu
     if (rotation.outcome === 'planned') intents.push(rotation.intent);
     else if (rotation.outcome === 'refused') findings.push(finding(ctx, secret, cause, rotation.message, rotation.data));
   }
+  const excess = baselineRule(ctx, actionable);
+  intents.push(...excess.intents);
+  findings.push(...excess.findings);
   return { intents, findings };
 }
 

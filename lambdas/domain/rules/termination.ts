@@ -6,6 +6,7 @@ import { ownerOf, type RoleSnapshot, type SecretSnapshot, type UserSnapshot } fr
 import { finding, type RuleContext, type RuleOutput } from './context.js';
 import { deactivateKeyIntent, moveOwnerIntent, quarantineIntent, sessionDenyIntents } from './intents.js';
 import { planRotation } from './rotation.js';
+import { otherCredentialIntents } from './credentials.js';
 
 type TerminationDetail = z.infer<typeof employeeTerminatedDetail>;
 
@@ -17,8 +18,8 @@ const CAUSE = 'OWNER_TERMINATED';
  *   so nothing is left ownerless; without one, each NHI is reported for reassignment.
  * - Secrets holding an IAM key are rotated: the person may have read the key, the service keeps
  *   working with one they never saw.
- * - Users: every active key the person could know (made before now) deactivated, and a deny on
- *   sessions issued before now. A key a rotation above replaces is left to the rotation, which
+ * - Users: every active key the person could know (made before now) deactivated, every other
+ *   long-term credential disabled (rules/credentials.ts), and a deny on sessions issued before now. A key a rotation above replaces is left to the rotation, which
  *   deactivates it once the new one is in place; the new key is not the person's to know.
  *   Roles: quarantine + session deny.
  */
@@ -51,6 +52,7 @@ export function terminationRule(ctx: RuleContext, detail: TerminationDetail): Ru
         const known = Date.parse(key.createdAt) < ctx.now.getTime();
         if (key.status === 'Active' && known && !rotated.has(key.accessKeyId)) intents.push(deactivateKeyIntent(ctx, user, key, CAUSE, 'revocation'));
       }
+      intents.push(...otherCredentialIntents(ctx, user, CAUSE, 'revocation'));
     }
     if (rules.users.includes('revokeSessions')) intents.push(...sessionDenyIntents(ctx, user, issuedBefore, CAUSE, 'revocation'));
   }

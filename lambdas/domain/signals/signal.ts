@@ -31,7 +31,13 @@ export interface SignalSource {
   readonly detailType: string;
   /** Whether this mapping speaks for the envelope's source and detail-type. */
   matches(source: string, detailType: string): boolean;
-  toTriggers(envelope: ProviderEnvelope): SignalResult;
+  toTriggers(envelope: ProviderEnvelope, context?: SignalContext): SignalResult;
+}
+
+/** What a mapping may need to know of the deployment (ingest reads it from its environment). */
+export interface SignalContext {
+  /** The workflow's own roles (its connector write role): their calls are not changes made around it. */
+  readonly workflowRoleArns?: readonly string[];
 }
 
 export function invalid(error: z.ZodError, where = 'detail'): SignalResult {

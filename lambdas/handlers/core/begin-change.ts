@@ -3,7 +3,7 @@ import type { JsonObject, Plan } from '../../domain/plan-model.js';
 import type { SignedPolicy } from '../../domain/policy-signature.js';
 import { AppError, isAppError, type ReasonCode } from '../../domain/reasons.js';
 import type { ChangeRecord, ChangeStore } from '../../stores/change-store.js';
-import type { EvidenceStore } from '../../stores/evidence-store.js';
+import type { EvidenceOutbox } from '../../stores/evidence-outbox.js';
 import type { PlanStore } from '../../stores/plan-store.js';
 import { AUTOMATION_ACTOR } from '../runtime.js';
 import { recordPlanned } from './plan-evidence.js';
@@ -11,7 +11,7 @@ import { recordPlanned } from './plan-evidence.js';
 /** What starting a change needs of the runtime (handlers pass theirs; tests an in-memory one). */
 export interface ChangeStartRuntime {
   readonly changes: Pick<ChangeStore, 'create' | 'get' | 'update'>;
-  readonly evidence: Pick<EvidenceStore, 'append'>;
+  readonly evidence: Pick<EvidenceOutbox, 'append'>;
   readonly plans: Pick<PlanStore, 'put'>;
   loadPolicy(): Promise<SignedPolicy>;
   loadPlan(planHash: string): Promise<Plan>;
@@ -81,8 +81,7 @@ export async function beginChange(rt: ChangeStartRuntime, start: ChangeStart): P
   await rt.evidence.append({ changeId, type: 'TRIGGERED', actor: triggered.actor, policyVersion, data: triggered.data });
   const planned = await start.plan(signed);
   const planHash = await recordPlanned(rt, planned.plan, planned.planned);
-  for (const event of planned.events) await rt.evidence.append(event);
-  await rt.evidence.append({ changeId, type: 'DECIDED', actor: AUTOMATION_ACTOR, policyVersion, data: planned.decided });
+  await rt.evidence.append(...planned.events, { changeId, type: 'DECIDED', actor: AUTOMATION_ACTOR, policyVersion, data: planned.decided });
   await rt.changes.update(changeId, { planHash, policyVersion, actionCount: planned.plan.actions.length, ...(planned.reasonCodes ? { reasonCodes: planned.reasonCodes } : {}) });
   return { planHash, plan: planned.plan, signed, replayed: false };
 }

@@ -1,5 +1,5 @@
 import type { JsonObject, Plan } from '../../domain/plan-model.js';
-import type { EvidenceStore } from '../../stores/evidence-store.js';
+import type { EvidenceOutbox } from '../../stores/evidence-outbox.js';
 import type { PlanStore } from '../../stores/plan-store.js';
 import { AUTOMATION_ACTOR } from '../runtime.js';
 
@@ -24,7 +24,7 @@ export function plannedActions(plan: Pick<Plan, 'actions'>): JsonObject[] {
  * Stores the plan (immutable, under its hash) and records PLANNED: the hash and every action as
  * plannedActions shows it, plus what this kind of plan adds in `data`. Returns the hash.
  */
-export async function recordPlanned(rt: { readonly plans: Pick<PlanStore, 'put'>; readonly evidence: Pick<EvidenceStore, 'append'> }, plan: Plan, data: JsonObject = {}): Promise<string> {
+export async function recordPlanned(rt: { readonly plans: Pick<PlanStore, 'put'>; readonly evidence: Pick<EvidenceOutbox, 'append'> }, plan: Plan, data: JsonObject = {}): Promise<string> {
   const planHash = await rt.plans.put(plan);
   await rt.evidence.append({
     changeId: plan.changeId,

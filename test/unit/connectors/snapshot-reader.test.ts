@@ -3,6 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSnapshot, SNAPSHOT_PERMISSIONS } from '../../../lambdas/connectors/snapshot-reader.js';
 import type { ConnectorContext } from '../../../lambdas/connectors/types.js';
+import { parseCredentialReport, reportedLastUse } from '../../../lambdas/connectors/credential-report.js';
 
 const governed = (owner: string) => [{ Key: 'nhi-governed', Value: 'true' }, { Key: 'owner', Value: owner }];
 const keySecretTags = (owner: string, user: string) => [...governed(owner), { Key: 'nhigov:kind', Value: 'iam-access-key' }, { Key: 'nhigov:user', Value: user }];
@@ -29,6 +30,38 @@ function stubContext(): { ctx: ConnectorContext; calls: string[] } {
         };
       case 'ListAccessKeys':
         return { AccessKeyMetadata: (keys[String(i.UserName)] ?? []).map((id) => ({ AccessKeyId: id, Status: 'Active', CreateDate: new Date('2026-01-01T00:00:00Z') })) };
+      case 'ListSSHPublicKeys':
+        return { SSHPublicKeys: i.UserName === 'svc-a' ? [{ UserName: 'svc-a', SSHPublicKeyId: 'APKAAAAA000000000001', Status: 'Active' }] : [] };
+      case 'ListSigningCertificates':
+        return { Certificates: i.UserName === 'svc-a' ? [{ UserName: 'svc-a', CertificateId: 'CERTAAAA0000000000000001', Status: 'Inactive' }] : [] };
+      case 'ListServiceSpecificCredentials':
+        // The bulk call answers every user's, svc-c's too (out of scope: not kept).
+        return {
+          ServiceSpecificCredentials: i.AllUsers
+            ? [
+                { UserName: 'svc-b', ServiceSpecificCredentialId: 'ACCABBBB000000000001', Status: 'Active' },
+                { UserName: 'svc-c', ServiceSpecificCredentialId: 'ACCACCCC000000000001', Status: 'Active' },
+              ]
+            : [],
+          IsTruncated: false,
+        };
+      case 'GetLoginProfile':
+        if (i.UserName === 'svc-a') return { LoginProfile: { UserName: 'svc-a' } };
+        throw Object.assign(new Error('no login profile'), { name: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } });
+      case 'GenerateCredentialReport':
+        return { State: 'COMPLETE' };
+      case 'GetCredentialReport':
+        return {
+          Content: new TextEncoder().encode(
+            [
+              'user,arn,password_enabled,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,cert_1_active,cert_2_active',
+              'svc-a,arn:aws:iam::1:user/svc-a,true,true,2026-01-01T00:00:00+00:00,2026-05-01T00:00:00+00:00,false,N/A,N/A,false,false',
+              'svc-b,arn:aws:iam::1:user/svc-b,false,true,2026-01-01T00:00:00+00:00,N/A,false,N/A,N/A,true,false',
+              // svc-c's key is newer than the report: its last use is read per key.
+              'svc-c,arn:aws:iam::1:user/svc-c,false,false,N/A,N/A,false,N/A,N/A,false,false',
+            ].join('\n'),
+          ),
+        };
       case 'GetAccessKeyLastUsed':
         return { AccessKeyLastUsed: { LastUsedDate: new Date('2026-06-01T00:00:00Z') } };
       case 'ListSecrets':
@@ -64,8 +97,30 @@ describe('readSnapshot', () => {
     expect(snapshot.secrets.find((s) => s.name === 'app/b-key')).toMatchObject({ currentVersionId: 'v1', heldAccessKeyId: 'AKIABBBB00000001' });
     expect(snapshot.secrets.find((s) => s.name === 'app/c-key')?.heldAccessKeyId).toBeUndefined();
     expect(JSON.stringify(snapshot)).not.toContain('very-secret');
+    expect(snapshot.users.find((u) => u.name === 'svc-a')).toMatchObject({
+      loginProfile: true,
+      credentials: [
+        { type: 'signingCertificate', id: 'CERTAAAA0000000000000001', status: 'Inactive' },
+        { type: 'sshPublicKey', id: 'APKAAAAA000000000001', status: 'Active' },
+      ],
+    });
+    expect(snapshot.users.find((u) => u.name === 'svc-b')).toMatchObject({ loginProfile: false, credentials: [{ type: 'serviceSpecificCredential', id: 'ACCABBBB000000000001', status: 'Active' }] });
+    expect(snapshot.users.find((u) => u.name === 'svc-c')?.credentials, 'out of scope: not read').toBeUndefined();
     expect(calls.filter((c) => c === 'iam:ListAccessKeys')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'iam:ListServiceSpecificCredentials'), 'one bulk call for every user').toHaveLength(1);
     expect(calls.filter((c) => c === 'secretsmanager:GetSecretValue')).toHaveLength(1);
+    expect([...new Set(calls)].every((c) => (SNAPSHOT_PERMISSIONS as readonly string[]).includes(c))).toBe(true);
+  });
+
+  it('reads the whole account with the credential report: no per-user console read, certificates only where one is active, key use matched by creation time', async () => {
+    const { ctx, calls } = stubContext();
+    const snapshot = await readSnapshot(ctx, { all: true });
+    expect(snapshot.users.find((u) => u.name === 'svc-a')).toMatchObject({ loginProfile: true, accessKeys: [{ accessKeyId: 'AKIAAAAA00000001', lastUsedAt: '2026-05-01T00:00:00.000Z' }] });
+    expect(snapshot.users.find((u) => u.name === 'svc-b')).toMatchObject({ loginProfile: false, accessKeys: [{ lastUsedAt: null }] });
+    expect(snapshot.users.find((u) => u.name === 'svc-c')?.accessKeys[0]?.lastUsedAt).toBe('2026-06-01T00:00:00.000Z');
+    expect(calls.filter((c) => c === 'iam:GetLoginProfile')).toEqual([]);
+    expect(calls.filter((c) => c === 'iam:ListSigningCertificates'), 'svc-b shows an active certificate').toHaveLength(1);
+    expect(calls.filter((c) => c === 'iam:GetAccessKeyLastUsed'), 'only svc-c, whose key the report does not name').toHaveLength(1);
     expect([...new Set(calls)].every((c) => (SNAPSHOT_PERMISSIONS as readonly string[]).includes(c))).toBe(true);
   });
 
@@ -82,5 +137,18 @@ describe('readSnapshot', () => {
     const snapshot = await readSnapshot(ctx, { nhi: 'svc-c' });
     expect(snapshot.secrets.find((s) => s.name === 'app/c-key')?.heldAccessKeyId).toBe('AKIACCCC00000001');
     expect(snapshot.users.find((u) => u.name === 'svc-a')?.accessKeys).toEqual([]);
+  });
+});
+
+describe('parseCredentialReport', () => {
+  it('leaves out a row whose user name holds a comma (read per call instead), and reads N/A as unknown', () => {
+    const report = parseCredentialReport(
+      ['user,password_enabled,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_last_rotated,access_key_2_last_used_date,cert_1_active,cert_2_active', 'a,b,true,N/A,N/A,N/A,N/A,false,false', 'svc,false,2026-01-01T00:00:00+00:00,N/A,N/A,N/A,false,true'].join('\n'),
+    );
+    expect([...report.keys()]).toEqual(['svc']);
+    expect(report.get('svc')).toEqual({ passwordEnabled: false, activeCertificate: true, keys: [{ createdAt: '2026-01-01T00:00:00.000Z', lastUsedAt: null }, { createdAt: null, lastUsedAt: null }] });
+    expect(reportedLastUse(report.get('svc'), new Date('2026-01-01T00:00:00.400Z'))).toBeNull();
+    expect(reportedLastUse(report.get('svc'), new Date('2026-01-02T00:00:00Z'))).toBeUndefined();
+    expect(() => parseCredentialReport('user,arn\nx,y')).toThrow(/lacks a column/);
   });
 });

@@ -34,7 +34,9 @@ function staged(overrides: Partial<StagedKey> = {}): StagedKey {
     actionId: 'a1',
     actionStatus: 'VERIFIED',
     userName: 'svc-pay',
-    accessKeyId: 'AKIAPAY000000001',
+    targetId: 'AKIAPAY000000001',
+    targetType: 'accessKey',
+    finalKind: 'iam.deleteAccessKey',
     nhi: 'svc-pay',
     verifiedAt: LONG_AGO,
     rollback: 'none',
@@ -59,12 +61,16 @@ describe('finalizeWindow', () => {
 });
 
 describe('stagedKeyOf', () => {
-  it('names the key a deactivation or a rotation leaves Inactive, and nothing else', () => {
-    expect(stagedKeyOf({ kind: 'iam.deactivateAccessKey', params: { userName: 'svc-pay', accessKeyId: 'AKIAPAY000000001' } })).toEqual({ userName: 'svc-pay', accessKeyId: 'AKIAPAY000000001' });
+  it('names the key a deactivation or a rotation leaves Inactive, the console password a containment disables, and nothing else', () => {
+    const key = { targetType: 'accessKey', finalKind: 'iam.deleteAccessKey' };
+    expect(stagedKeyOf({ kind: 'iam.deactivateAccessKey', params: { userName: 'svc-pay', accessKeyId: 'AKIAPAY000000001' } })).toEqual({ userName: 'svc-pay', targetId: 'AKIAPAY000000001', ...key });
     expect(stagedKeyOf({ kind: 'secrets.rotateAccessKeySecret', params: { secretId: 'app/key', userName: 'svc-etl', replacedAccessKeyId: 'AKIAETL000000001', replacedVersionId: 'v1', rotationVersionId: 'v2' } })).toEqual({
       userName: 'svc-etl',
-      accessKeyId: 'AKIAETL000000001',
+      targetId: 'AKIAETL000000001',
+      ...key,
     });
+    expect(stagedKeyOf({ kind: 'iam.containConsoleAccess', params: { userName: 'svc-pay' } })).toEqual({ userName: 'svc-pay', targetId: 'svc-pay', targetType: 'user', finalKind: 'iam.deleteLoginProfile' });
+    expect(stagedKeyOf({ kind: 'iam.releaseConsoleAccess', params: { userName: 'svc-pay' } })).toBeNull();
     expect(stagedKeyOf({ kind: 'iam.reactivateAccessKey', params: { userName: 'svc-pay', accessKeyId: 'AKIAPAY000000001' } })).toBeNull();
     expect(stagedKeyOf({ kind: 'iam.putSessionRevocationDeny', params: { principalType: 'user', principalName: 'svc-pay' } })).toBeNull();
   });
@@ -73,7 +79,7 @@ describe('stagedKeyOf', () => {
 describe('preselect', () => {
   it('keeps a verified deactivation past the grace period for a live check', () => {
     const { toCheck, skipped } = preselect([staged()], WINDOW);
-    expect(toCheck.map((k) => k.accessKeyId)).toEqual(['AKIAPAY000000001']);
+    expect(toCheck.map((k) => k.targetId)).toEqual(['AKIAPAY000000001']);
     expect(skipped).toEqual([]);
   });
 
@@ -106,18 +112,18 @@ describe('preselect', () => {
   });
 
   it('judges each key on its own', () => {
-    const keys = [staged(), staged({ accessKeyId: 'AKIAPAY000000002', actionId: 'a2', rollback: 'rolled-back' }), staged({ accessKeyId: 'AKIAETL000000001', changeId: 'chg-b' })];
-    expect(preselect(keys, WINDOW).toCheck.map((k) => k.accessKeyId)).toEqual(['AKIAPAY000000001', 'AKIAETL000000001']);
+    const keys = [staged(), staged({ targetId: 'AKIAPAY000000002', actionId: 'a2', rollback: 'rolled-back' }), staged({ targetId: 'AKIAETL000000001', changeId: 'chg-b' })];
+    expect(preselect(keys, WINDOW).toCheck.map((k) => k.targetId)).toEqual(['AKIAPAY000000001', 'AKIAETL000000001']);
   });
 });
 
 describe('liveVerdict', () => {
-  it('deletes a key still Inactive', () => expect(liveVerdict(staged(), 'Inactive')).toEqual({ due: true }));
+  it('deletes a key still Inactive', () => expect(liveVerdict(staged(), 'disabled')).toEqual({ due: true }));
   it('skips a key reactivated out of band, as drift', () => {
-    const verdict = liveVerdict(staged(), 'Active');
+    const verdict = liveVerdict(staged(), 'enabled');
     expect(verdict).toMatchObject({ due: false, skip: { reason: 'reactivated', reasonCode: 'PLAN_STALE' } });
   });
-  it('skips a key already gone', () => expect(liveVerdict(staged(), 'Absent')).toMatchObject({ due: false, skip: { reason: 'already-deleted', reasonCode: 'TARGET_NOT_FOUND' } }));
+  it('skips a key already gone', () => expect(liveVerdict(staged(), 'absent')).toMatchObject({ due: false, skip: { reason: 'already-deleted', reasonCode: 'TARGET_NOT_FOUND' } }));
 });
 
 describe('rollbackStateOf', () => {
@@ -142,9 +148,9 @@ describe('rollbackStateOf', () => {
 });
 
 describe('planFinalize', () => {
-  const due = [staged(), staged({ changeId: 'chg-b', actionId: 'a3', accessKeyId: 'AKIAETL000000001', userName: 'svc-etl', nhi: 'svc-etl', action: { finding: 'KEY_UNUSED', risk: { reversible: true, prod: true } } })];
+  const due = [staged(), staged({ changeId: 'chg-b', actionId: 'a3', targetId: 'AKIAETL000000001', userName: 'svc-etl', nhi: 'svc-etl', action: { finding: 'KEY_UNUSED', risk: { reversible: true, prod: true } } })];
   const actions = buildActions('fin-run', due.map((k) => deletionIntent(k, { status: 'Inactive' })), snapshotOf({}), ACTION_CATALOG).map((p) => p.action);
-  const reactivated = liveVerdict(staged({ accessKeyId: 'AKIAX00000000001', changeId: 'chg-c' }), 'Active');
+  const reactivated = liveVerdict(staged({ targetId: 'AKIAX00000000001', changeId: 'chg-c' }), 'enabled');
   const plan = planFinalize({
     changeId: 'fin-run',
     window: WINDOW,
@@ -176,9 +182,19 @@ describe('planFinalize', () => {
   });
 
   it('reports the reactivated key as a drift finding and in the skipped list', () => {
-    expect(plan.findings).toEqual([{ nhi: 'svc-pay', reasonCode: 'PLAN_STALE', message: expect.stringContaining('Active again') }]);
+    expect(plan.findings).toEqual([{ nhi: 'svc-pay', reasonCode: 'PLAN_STALE', message: expect.stringContaining('enabled again') }]);
     expect(plan.trigger.detail.skipped).toEqual([{ accessKeyId: 'AKIAX00000000001', changeId: 'chg-c', reason: 'reactivated', message: expect.any(String) }]);
     expect(plan.trigger.detail).toMatchObject({ asOf: WINDOW.asOf, cutoff: WINDOW.cutoff, graceDays: 30 });
+  });
+});
+
+describe('a contained console password', () => {
+  const contained = staged({ targetId: 'svc-pay', targetType: 'user', finalKind: 'iam.deleteLoginProfile', actionId: 'a4' });
+  it('is judged like a key, and its deletion is the login profile of the user', () => {
+    expect(preselect([contained], WINDOW).toCheck).toEqual([contained]);
+    expect(liveVerdict(contained, 'enabled')).toMatchObject({ due: false, skip: { reason: 'reactivated', message: expect.stringContaining('the console password of svc-pay') } });
+    const [action] = buildActions('fin-run', [deletionIntent(contained, { loginProfile: true })], snapshotOf({}), ACTION_CATALOG).map((p) => p.action);
+    expect(action).toMatchObject({ kind: 'iam.deleteLoginProfile', params: { userName: 'svc-pay' }, target: { type: 'user', id: 'svc-pay' }, before: { loginProfile: true }, after: { loginProfile: false }, inverse: null });
   });
 });
 
@@ -199,8 +215,8 @@ describe('stagedKeysOf (a change\'s records, as finalize judges its deactivation
       [{ changeId: rollbackChangeId('chg-a', 1), kind: 'rollback', status: 'AWAITING_APPROVAL' }],
     );
     expect(keys).toEqual([
-      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: first!.actionId, actionStatus: 'VERIFIED', userName: 'svc-pay', accessKeyId: stagedKeyOf(first!)?.accessKeyId, nhi: 'svc-pay', verifiedAt: LONG_AGO, rollback: 'in-flight', finalized: false, action: { finding: first!.finding, risk: first!.risk }, policyVersion: plan.policyVersion },
-      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: second!.actionId, actionStatus: 'FAILED', userName: 'svc-pay', accessKeyId: stagedKeyOf(second!)?.accessKeyId, nhi: 'svc-pay', verifiedAt: null, rollback: 'in-flight', finalized: true, action: { finding: second!.finding, risk: second!.risk }, policyVersion: plan.policyVersion },
+      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: first!.actionId, actionStatus: 'VERIFIED', userName: 'svc-pay', targetId: stagedKeyOf(first!)?.targetId, targetType: 'accessKey', finalKind: 'iam.deleteAccessKey', nhi: 'svc-pay', verifiedAt: LONG_AGO, rollback: 'in-flight', finalized: false, action: { finding: first!.finding, risk: first!.risk }, policyVersion: plan.policyVersion },
+      { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: second!.actionId, actionStatus: 'FAILED', userName: 'svc-pay', targetId: stagedKeyOf(second!)?.targetId, targetType: 'accessKey', finalKind: 'iam.deleteAccessKey', nhi: 'svc-pay', verifiedAt: null, rollback: 'in-flight', finalized: true, action: { finding: second!.finding, risk: second!.risk }, policyVersion: plan.policyVersion },
     ]);
   });
 

@@ -24,7 +24,7 @@ function memoryRuntime(records: readonly ChangeRecord[], chains: readonly Eviden
   const written: SignedCheckpoint[] = [];
   const byId = new Map(chains.map((c) => [c[0]?.changeId ?? '', c]));
   const rt: CheckpointRuntime = {
-    evidence: { listByChange: async (id) => byId.get(id) ?? [], head: async (id) => byId.get(id)?.at(-1) },
+    trail: { listByChange: async (id) => byId.get(id) ?? [], head: async (id) => byId.get(id)?.at(-1) },
     changes: { get: async (id) => records.find((r) => r.changeId === id), listAll: async () => [...records] },
     policies: {
       loadVerifiedRecord: async () => {

@@ -9,7 +9,7 @@ import { parseStoredPlan } from '../../../lambdas/stores/plan-store.js';
 
 /**
  * The stores a change start uses, kept in memory with the same contracts as the DynamoDB ones:
- * create once, update only what exists, evidence sealed into a hash chain, plans stored as
+ * create once, update only what exists, evidence sealed into a hash chain in the order handed over, plans stored as
  * canonical JSON under their hash and parsed back through the store's own parser.
  */
 export class InMemoryRuntime implements ChangeStartRuntime {
@@ -38,12 +38,12 @@ export class InMemoryRuntime implements ChangeStartRuntime {
   };
 
   readonly evidence: ChangeStartRuntime['evidence'] = {
-    append: async (draft: EvidenceDraft) => {
-      if (!this.records.has(draft.changeId)) throw new AppError('INPUT_INVALID', `no change ${draft.changeId} to append evidence to`);
-      const chain = this.chains.get(draft.changeId) ?? [];
-      const event = sealEvidence(draft, chain.length + 1, new Date(Date.UTC(2026, 0, 1, 0, 0, ++this.tick)).toISOString(), chain.at(-1)?.hash ?? GENESIS_HASH);
-      this.chains.set(draft.changeId, [...chain, event]);
-      return event;
+    append: async (...drafts: EvidenceDraft[]) => {
+      for (const draft of drafts) {
+        const chain = this.chains.get(draft.changeId) ?? [];
+        const event = sealEvidence(draft, chain.length + 1, new Date(Date.UTC(2026, 0, 1, 0, 0, ++this.tick)).toISOString(), chain.at(-1)?.hash ?? GENESIS_HASH);
+        this.chains.set(draft.changeId, [...chain, event]);
+      }
     },
   };
 

@@ -21,7 +21,7 @@ function fakeStack() {
     }
     return { executionArn: `${ARN}:${name}`, duplicate };
   };
-  const rt = { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }), changes: { get: async (id: string) => records.get(id) } };
+  const rt = { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }), changes: { get: async (id: string) => records.get(id) }, trail: { hasEventAboutBefore: async () => false } };
   return { rt, start, records };
 }
 

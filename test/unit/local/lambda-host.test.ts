@@ -54,6 +54,20 @@ describe('LambdaHost', () => {
     lambdas.close();
   });
 
+  it('runs a function with slots of its own while every shared slot is taken (a recording handler waits on the evidence writer)', async () => {
+    const lambdas = new LambdaHost(new Map(Object.keys(BUNDLES).map((file) => [file.replace('.mjs', ''), { bundle: file, timeoutSeconds: 5 }])), 'us-east-1', '000000000000', {
+      concurrency: 1,
+      bundleDir: dir,
+      ownConcurrency: new Map([['echo', 1]]),
+    });
+    const holding = lambdas.invoke('slow', { ms: 400 });
+    const started = Date.now();
+    expect(await lambdas.invoke('echo', { a: 1 })).toMatchObject({ payload: { echo: { a: 1 } } });
+    expect(Date.now() - started).toBeLessThan(300);
+    await holding;
+    lambdas.close();
+  });
+
   it('knows which invocation made a call it receives, and crashing it ends the invocation at once', async () => {
     const lambdas = host(5);
     const seen: Array<string | null> = [];

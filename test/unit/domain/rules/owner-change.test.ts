@@ -40,6 +40,7 @@ describe('Owner Changed', () => {
         reasonCode: 'OWNER_CHANGED',
         message: 'owner is alice@example.com, not carol@example.com as the event says: the owner tag was not moved to bob@example.com',
         data: { currentOwner: ALICE, fromEmail: 'carol@example.com', toEmail: BOB },
+        owner: ALICE,
       },
     ]);
   });

@@ -41,7 +41,7 @@ describe('Employee Terminated', () => {
     expect(plan.actions.find((a) => a.kind === 'iam.moveOwnerTag')?.inverse).toEqual({ kind: 'iam.moveOwnerTag', params: { principalType: 'user', principalName: 'svc-pay', toOwner: ALICE } });
     expect(plan.actions.find((a) => a.kind === 'iam.putSessionRevocationDeny')?.params.issuedBefore).toBe(PLAN_NOW.toISOString());
     expect(plan.findings).toEqual([
-      { nhi: 'app/db-password', reasonCode: 'OWNER_TERMINATED', message: expect.stringMatching(/not tagged as holding an IAM access key .*: rotate it by hand/) },
+      { nhi: 'app/db-password', reasonCode: 'OWNER_TERMINATED', message: expect.stringMatching(/not tagged as holding an IAM access key .*: rotate it by hand/), owner: 'alice@example.com' },
     ]);
     expect(plan.approval.owners).toEqual(['alice@example.com', 'bob@example.com']);
   });

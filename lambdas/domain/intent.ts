@@ -1,0 +1,77 @@
+/**
+ * The intent holds, not only the actions: after Apply, the planner runs again on the live state of
+ * the NHIs the change touched, under the change's policy version. Pure decisions on that re-plan:
+ * what is new work, whether the change's decision covers it, and the plan once it is added.
+ */
+import type { ApprovalRequirement } from './approval-rules.js';
+import type { Plan, PlanAction } from './plan-model.js';
+import { OWNER_TAG, type Snapshot, type Tags } from './snapshot.js';
+
+/** Follow-ups one change may apply under its decision before a drift that stays is escalated (INTENT_NOT_HELD). */
+export const MAX_FOLLOW_UPS = 1;
+
+/** The NHIs (plan refs) the change writes to: what the re-plan reads. */
+export function touchedNhis(plan: Pick<Plan, 'actions'>): string[] {
+  return [...new Set(plan.actions.map((a) => a.target.nhi))].sort();
+}
+
+const OWNERSHIP_KINDS = new Set(['iam.moveOwnerTag', 'secrets.moveOwnerTag']);
+
+/**
+ * The live state as the change's rules saw it: every owner tag the change moved is put back as it
+ * found it, so a rule that selects by owner (a leaver's NHIs) selects the same NHIs again.
+ */
+export function snapshotAsFound(plan: Pick<Plan, 'actions'>, live: Snapshot): Snapshot {
+  const owners = new Map<string, string | null>();
+  for (const action of plan.actions) {
+    if (!OWNERSHIP_KINDS.has(action.kind)) continue;
+    const before = action.before.owner;
+    owners.set(`${action.target.type}:${action.target.id}`, typeof before === 'string' ? before : null);
+  }
+  const retag = <T extends { type: string; name: string; tags: Tags }>(nhi: T): T => {
+    const key = `${nhi.type}:${nhi.name}`;
+    if (!owners.has(key)) return nhi;
+    const { [OWNER_TAG]: _moved, ...rest } = nhi.tags;
+    const owner = owners.get(key);
+    return { ...nhi, tags: owner ? { ...rest, [OWNER_TAG]: owner } : rest };
+  };
+  return { ...live, users: live.users.map(retag), roles: live.roles.map(retag), secrets: live.secrets.map(retag) };
+}
+
+const identity = (a: Pick<PlanAction, 'kind' | 'target'>): string => `${a.kind}|${a.target.type}|${a.target.id}`;
+
+/**
+ * What the re-plan asks for that the change does not already hold: an action of a kind on a
+ * target the change has not acted on (a key added during the approval wait). Not new work: what
+ * the change did itself (the same kind on the same target: a session deny whose cut-off the
+ * re-plan would move, a rotation, an ownership move) and the keys its rotations made (held now by
+ * the secrets it rotated: the service's new credential).
+ */
+export function newWork(plan: Pick<Plan, 'actions'>, replan: Pick<Plan, 'actions'>, live: Snapshot): PlanAction[] {
+  const done = new Set(plan.actions.map(identity));
+  const rotated = new Set(plan.actions.filter((a) => a.kind === 'secrets.rotateAccessKeySecret').map((a) => String(a.params.secretId)));
+  const made = new Set(live.secrets.filter((s) => rotated.has(s.name) && s.heldAccessKeyId).map((s) => s.heldAccessKeyId));
+  return replan.actions.filter((a) => a.group !== 'ownership' && !done.has(identity(a)) && !(a.kind === 'iam.deactivateAccessKey' && made.has(String(a.params.accessKeyId))));
+}
+
+/**
+ * The change's decision covers the new work when the re-plan needs no approval, or when the change
+ * was approved (before or after the fact) under every rule the re-plan needs, with as many approvers.
+ */
+export function coveredByDecision(plan: Pick<Plan, 'approval'>, replan: Pick<Plan, 'approval'>): boolean {
+  if (!replan.approval.required) return true;
+  if (!plan.approval.required) return false;
+  const had: readonly ApprovalRequirement[] = plan.approval.rules ?? [];
+  return (replan.approval.rules ?? []).every((needed) => had.some((r) => r.name === needed.name && r.group === needed.group && r.minApprovers >= needed.minApprovers));
+}
+
+/** The change's plan with the new work appended, numbered on from its last action (a follow-up keeps every earlier id). */
+export function withFollowUp(plan: Plan, work: readonly PlanAction[]): Plan {
+  const appended = work.map((action, i) => ({ ...action, actionId: `a${plan.actions.length + i + 1}` }));
+  return { ...plan, actions: [...plan.actions, ...appended] };
+}
+
+/** The drift in words, for the escalation: each piece of new work, kind and exact target. */
+export function describeWork(work: readonly PlanAction[]): string {
+  return work.map((a) => `${a.kind} on ${a.target.type} ${a.target.id} (${a.target.nhi})`).join('; ');
+}

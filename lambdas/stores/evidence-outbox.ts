@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { EvidenceHandover } from '../domain/evidence-handover.js';
+import type { EvidenceDraft, EvidenceEvent } from '../domain/evidence.js';
+import { AppError } from '../domain/reasons.js';
+import type { EvidenceStore } from './evidence-store.js';
+
+/** How `record` waits for the writer; shortened by tests. */
+export interface RecordTiming {
+  /** Gives up (TARGET_UNAVAILABLE, the workflow retries the step) after this long. */
+  readonly deadlineMs: number;
+  readonly firstPollMs: number;
+  readonly maxPollMs: number;
+}
+
+/** Inside every recording handler's Lambda timeout (30 s at least). */
+export const DEFAULT_RECORD_TIMING: RecordTiming = { deadlineMs: 20_000, firstPollMs: 20, maxPollMs: 500 };
+
+/** SendMessageBatch takes at most 10 entries. */
+const SQS_BATCH = 10;
+
+/**
+ * How every function but the evidence writer appends evidence: it hands each draft to the writer
+ * through the evidence queue (FIFO, one message group per change, so a change's drafts are
+ * written in the order they were handed over) and goes on. Parallel branches of a change never
+ * wait for each other; only `record` waits, for the one draft it hands over to be on the chain.
+ */
+export class EvidenceOutbox {
+  constructor(
+    private readonly sqs: SQSClient,
+    /** null: this function was given no evidence queue (capability evidenceAppend), so it may not append. */
+    private readonly queueUrl: string | null,
+    private readonly store: Pick<EvidenceStore, 'written'>,
+    private readonly timing: RecordTiming = DEFAULT_RECORD_TIMING,
+  ) {}
+
+  /** Hands drafts over, in order; returns once the queue holds them (they are written shortly after). */
+  async append(...drafts: EvidenceDraft[]): Promise<void> {
+    const handovers = drafts.map((draft): EvidenceHandover => ({ draftId: randomUUID(), draft }));
+    await this.handOver(handovers);
+  }
+
+  /**
+   * Hands one draft over and waits until it is on the chain: for what must be recorded before
+   * anyone acts on it (a change at rest: completed, awaiting or decided approval; a link on
+   * another change's chain before the linking change is checkpointed). Drafts handed over
+   * earlier for the same change are on the chain before it.
+   */
+  async record(draft: EvidenceDraft): Promise<EvidenceEvent> {
+    const handover: EvidenceHandover = { draftId: randomUUID(), draft };
+    await this.handOver([handover]);
+    const deadline = Date.now() + this.timing.deadlineMs;
+    for (let pollMs = this.timing.firstPollMs; ; pollMs = Math.min(this.timing.maxPollMs, pollMs * 2)) {
+      await sleep(pollMs);
+      const written = await this.store.written(draft.changeId, handover.draftId);
+      if (written) return written;
+      if (Date.now() > deadline) {
+        throw new AppError('TARGET_UNAVAILABLE', `evidence ${draft.type} of ${draft.changeId} (draft ${handover.draftId}) was not on the chain ${this.timing.deadlineMs / 1000}s after it was handed over`);
+      }
+    }
+  }
+
+  private async handOver(handovers: readonly EvidenceHandover[]): Promise<void> {
+    const QueueUrl = this.queueUrl;
+    if (QueueUrl === null) throw new AppError('INPUT_INVALID', 'this function has no evidence queue to hand drafts to (NHIGOV_EVIDENCE_QUEUE_URL; capability evidenceAppend)');
+    const message = (h: EvidenceHandover) => ({ MessageBody: JSON.stringify(h), MessageGroupId: h.draft.changeId, MessageDeduplicationId: h.draftId });
+    if (handovers.length === 1 && handovers[0]) {
+      await this.sqs.send(new SendMessageCommand({ QueueUrl, ...message(handovers[0]) }));
+      return;
+    }
+    for (let i = 0; i < handovers.length; i += SQS_BATCH) {
+      const batch = handovers.slice(i, i + SQS_BATCH);
+      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: batch.map((h, n) => ({ Id: String(n), ...message(h) })) }));
+      if ((out.Failed ?? []).length > 0) {
+        // Entries after a refused one must not go ahead of it: the caller's retry hands them all over again (new ids, new events).
+        throw new AppError('TARGET_UNAVAILABLE', `the evidence queue refused ${out.Failed?.length} of ${batch.length} drafts: ${out.Failed?.map((f) => f.Message ?? f.Code).join('; ')}`);
+      }
+    }
+  }
+}

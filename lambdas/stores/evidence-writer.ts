@@ -1,0 +1,120 @@
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EvidenceHandover } from '../domain/evidence-handover.js';
+import { GENESIS_HASH, sealEvidence, type EvidenceEvent } from '../domain/evidence.js';
+import { AppError } from '../domain/reasons.js';
+import { isConditionalCheckFailed } from './dynamo.js';
+import { DRAFT_ID_ATTRIBUTE, toStoredItem } from './evidence-store.js';
+
+/** A chain's last event as the writer knows it: enough to seal the next one onto it. */
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+  readonly draftId: string | undefined;
+}
+
+/** Heads remembered per change (the changes this writer wrote last); a stale one only costs a re-read. */
+const REMEMBERED_HEADS = 2_000;
+/** A put that keeps colliding means another writer is on the chain: give up, the batch is retried. */
+const MAX_COLLISIONS = 5;
+
+/**
+ * The one writer of the evidence table. Each change's drafts arrive in order, one batch at a time
+ * (the evidence queue is FIFO, grouped by change), so the writer seals them onto the head it knows
+ * (kept from its last write, read once otherwise) and puts each with `attribute_not_exists`: one
+ * DynamoDB call per event. A put that collides means the head it knew is stale: it reads the head
+ * again and goes on from there, skipping drafts already on the chain (a redelivered batch).
+ */
+export class EvidenceWriter {
+  private readonly heads = new Map<string, Head>();
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Appends one change's drafts, in order; returns the events written (drafts found already on the chain are skipped). */
+  async write(changeId: string, handovers: readonly EvidenceHandover[]): Promise<EvidenceEvent[]> {
+    const foreign = handovers.find((h) => h.draft.changeId !== changeId);
+    if (foreign) throw new AppError('INPUT_INVALID', `draft ${foreign.draftId} of ${foreign.draft.changeId} handed over with the drafts of ${changeId}`);
+    try {
+      return await this.writeInOrder(changeId, handovers);
+    } catch (error) {
+      this.heads.delete(changeId);
+      throw error;
+    }
+  }
+
+  private async writeInOrder(changeId: string, handovers: readonly EvidenceHandover[]): Promise<EvidenceEvent[]> {
+    let head = this.heads.get(changeId) ?? (await this.readHead(changeId));
+    let pending = afterHead(handovers, head);
+    const written: EvidenceEvent[] = [];
+    let collisions = 0;
+    while (pending.length > 0) {
+      const [next, ...rest] = pending as [EvidenceHandover, ...EvidenceHandover[]];
+      const event = sealEvidence(next.draft, (head?.seq ?? 0) + 1, this.clock().toISOString(), head?.hash ?? GENESIS_HASH);
+      if (await this.putNew(event, next.draftId)) {
+        written.push(event);
+        head = { seq: event.seq, hash: event.hash, draftId: next.draftId };
+        this.remember(changeId, head);
+        pending = rest;
+        continue;
+      }
+      collisions += 1;
+      if (collisions > MAX_COLLISIONS) {
+        throw new AppError('TARGET_UNAVAILABLE', `evidence of ${changeId}: seq ${event.seq} was taken ${collisions} times by another writer`);
+      }
+      head = await this.readHead(changeId);
+      pending = afterHead(pending, head);
+    }
+    return written;
+  }
+
+  /** False when the seq is taken. */
+  private async putNew(event: EvidenceEvent, draftId: string): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: toStoredItem(event, draftId), ConditionExpression: 'attribute_not_exists(seq)' }));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async readHead(changeId: string): Promise<Head | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'changeId = :c',
+        ExpressionAttributeValues: { ':c': changeId },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    if (!item) return undefined;
+    const { seq, hash } = item;
+    const draftId = item[DRAFT_ID_ATTRIBUTE];
+    if (typeof seq !== 'number' || typeof hash !== 'string') throw new AppError('TARGET_UNAVAILABLE', `evidence of ${changeId}: the head item has no seq or hash`);
+    return { seq, hash, draftId: typeof draftId === 'string' ? draftId : undefined };
+  }
+
+  private remember(changeId: string, head: Head): void {
+    this.heads.delete(changeId);
+    this.heads.set(changeId, head);
+    if (this.heads.size > REMEMBERED_HEADS) {
+      const oldest = this.heads.keys().next();
+      if (!oldest.done) this.heads.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * The drafts not yet on the chain. Drafts of a change are written in order and nothing else
+ * writes its chain, so when the head is one of them, it and those before it are written.
+ */
+function afterHead(handovers: readonly EvidenceHandover[], head: Head | undefined): EvidenceHandover[] {
+  const at = head?.draftId === undefined ? -1 : handovers.findIndex((h) => h.draftId === head.draftId);
+  return handovers.slice(at + 1);
+}
