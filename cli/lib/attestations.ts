@@ -1,10 +1,9 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { summarizeCampaign, type CampaignSummary } from '../../lambdas/domain/attestation.js';
-import { formatIssues } from '../../lambdas/domain/events.js';
 import { AttestationStore, CAMPAIGN_KIND } from '../../lambdas/stores/attestation-store.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import type { StackContext } from './context.js';
+import { invokeStackFunction } from './invoke-function.js';
 import { OperationFailed } from './io.js';
 
 const startResult = z.object({ campaignId: z.string(), created: z.boolean(), owners: z.number(), nhis: z.number(), emailsSent: z.number(), ownerUnknown: z.number() });
@@ -23,19 +22,8 @@ export interface CampaignStatus extends CampaignSummary {
 type Ctx = Pick<StackContext, 'clients' | 'outputs'>;
 
 /** The stack's attestation function does the work: the operator holds no link key and sends no mail. */
-async function invoke(ctx: Ctx, payload: Record<string, unknown>): Promise<z.infer<typeof answerSchema>> {
-  const out = await ctx.clients.lambda.send(new InvokeCommand({ FunctionName: ctx.outputs.attestationFunctionName, Payload: Buffer.from(JSON.stringify(payload)) }));
-  const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
-  if (out.FunctionError) throw new OperationFailed(`the attestation function failed: ${text.slice(0, 500)}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new OperationFailed(`the attestation function answered something that is not JSON: ${text.slice(0, 200)}`);
-  }
-  const parsed = answerSchema.safeParse(raw);
-  if (!parsed.success) throw new OperationFailed(`the attestation function answered unexpectedly: ${formatIssues(parsed.error)}`);
-  return parsed.data;
+function invoke(ctx: Ctx, payload: Record<string, unknown>): Promise<z.infer<typeof answerSchema>> {
+  return invokeStackFunction(ctx, ctx.outputs.attestationFunctionName, 'attestation', payload, answerSchema);
 }
 
 /** Opens a campaign now: every owner (or only `owner`) is mailed their own link. */

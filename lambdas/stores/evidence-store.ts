@@ -49,17 +49,8 @@ export class EvidenceStore {
   }
 
   async head(changeId: string): Promise<EvidenceEvent | undefined> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'changeId = :c',
-        ExpressionAttributeValues: { ':c': changeId },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    return out.Items?.[0] ? toEvent(out.Items[0]) : undefined;
+    const item = await headItem(this.db, this.tableName, changeId);
+    return item ? toEvent(item) : undefined;
   }
 
   /** One event by position (strongly consistent). */
@@ -142,6 +133,21 @@ export class EvidenceStore {
     for await (const page of paginateQuery({ client: this.db }, input)) events.push(...(page.Items ?? []).map(toEvent));
     return events;
   }
+}
+
+/** The last stored item of a change's chain, as stored (the writer also needs its draft id); one consistent read. */
+export async function headItem(db: DynamoDBDocumentClient, tableName: string, changeId: string): Promise<Record<string, unknown> | undefined> {
+  const out = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'changeId = :c',
+      ExpressionAttributeValues: { ':c': changeId },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items?.[0];
 }
 
 /** The UTC days (YYYY-MM-DD) a window touches. */

@@ -1,9 +1,9 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EvidenceHandover } from '../domain/evidence-handover.js';
 import { GENESIS_HASH, sealEvidence, type EvidenceEvent } from '../domain/evidence.js';
 import { AppError } from '../domain/reasons.js';
 import { isConditionalCheckFailed } from './dynamo.js';
-import { DRAFT_ID_ATTRIBUTE, toStoredItem } from './evidence-store.js';
+import { DRAFT_ID_ATTRIBUTE, headItem, toStoredItem } from './evidence-store.js';
 
 /** A chain's last event as the writer knows it: enough to seal the next one onto it. */
 interface Head {
@@ -82,17 +82,7 @@ export class EvidenceWriter {
   }
 
   private async readHead(changeId: string): Promise<Head | undefined> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'changeId = :c',
-        ExpressionAttributeValues: { ':c': changeId },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const item = out.Items?.[0];
+    const item = await headItem(this.db, this.tableName, changeId);
     if (!item) return undefined;
     const { seq, hash } = item;
     const draftId = item[DRAFT_ID_ATTRIBUTE];
