@@ -54,7 +54,7 @@ export function runPlanBench(print: (line: string) => void = (line) => console.l
       // A fresh copy each run: the snapshot's lookup index is cached per object and must be rebuilt.
       const copy = { ...snapshot };
       const started = performance.now();
-      last = planChange({ changeId: `chg-bench-${run + 1}`, policy, policyVersion: version, event, snapshot: copy, now: NOW, catalog: ACTION_CATALOG });
+      last = planChange({ changeId: `chg-bench-${run + 1}`, policy, policyVersion: version, event, estates: [{ snapshot: copy }], now: NOW, catalog: ACTION_CATALOG });
       if (run >= 0) runsMs.push(performance.now() - started);
     }
     const medianMs = median(runsMs);

@@ -1,5 +1,6 @@
 import type { StackContext } from '../cli/lib/context.js';
-import { dryRunPlan } from '../cli/lib/dry-run.js';
+import { accountOfArn } from '../lambdas/domain/accounts.js';
+import { dryRunPlan, readDryRunEstates } from '../cli/lib/dry-run.js';
 import { readSnapshot } from '../lambdas/connectors/snapshot-reader.js';
 import { parseGovernanceEvent, type GovernanceEvent } from '../lambdas/domain/events.js';
 import type { Plan } from '../lambdas/domain/plan-model.js';
@@ -61,10 +62,7 @@ export interface IdentitiesView {
 const DAY_MS = 86_400_000;
 
 /** The account id in an ARN (`arn:aws:iam::123456789012:user/x`), null when it has none. */
-export function accountOf(arn: string): string | null {
-  const account = arn.split(':')[4];
-  return account && /^\d{12}$/.test(account) ? account : null;
-}
+export const accountOf = accountOfArn;
 
 /** A reconcile of everything, as the daily schedule sends it. */
 export function reconcileAllEvent(now: Date): GovernanceEvent {
@@ -78,7 +76,8 @@ export function reconcileAllEvent(now: Date): GovernanceEvent {
  * actions name NHIs by name, or by ARN when names are shared) and the changes each NHI was in.
  */
 export function identityRows(input: {
-  snapshot: Snapshot;
+  /** The live state of each governed account read (a member account's NHIs are named by ARN only). */
+  estates: readonly { readonly snapshot: Snapshot; readonly member?: boolean }[];
   plan: Pick<Plan, 'findings' | 'actions'> | null;
   /** NHI ref (name, or ARN) → the changes whose plan names it, newest first. */
   changesByNhi: ReadonlyMap<string, readonly IdentityChange[]>;
@@ -86,30 +85,35 @@ export function identityRows(input: {
   /** Every held state of the stack (deriveHeldStates); none when left out. */
   held?: readonly HeldState[];
 }): IdentityRow[] {
-  const names = (nhi: NhiSnapshot) => (ref: string) => ref === nhi.name || ref === nhi.arn;
-  return allNhis(input.snapshot).map((nhi) => {
-    const isThis = names(nhi);
-    const findings: IdentityFinding[] = [
-      ...(input.plan?.findings ?? []).filter((f) => isThis(f.nhi)).map((f) => ({ reasonCode: f.reasonCode, message: f.message })),
-      ...(input.plan?.actions ?? []).filter((a) => isThis(a.target.nhi)).map((a) => ({ reasonCode: a.finding, message: `a reconcile would run ${a.kind} on ${a.target.type} ${a.target.id}` })),
-    ];
-    return {
-      type: nhi.type,
-      name: nhi.name,
-      arn: nhi.arn,
-      account: accountOf(nhi.arn),
-      owner: ownerOf(nhi),
-      env: nhi.tags[ENV_TAG] || null,
-      accessKeys:
-        nhi.type === 'user'
-          ? nhi.accessKeys.map((k) => ({ accessKeyId: k.accessKeyId, status: k.status, ageDays: Math.max(0, Math.floor((input.now.getTime() - Date.parse(k.createdAt)) / DAY_MS)), lastUsedAt: k.lastUsedAt }))
-          : [],
-      secret: nhi.type === 'secret' ? { lastRotatedAt: nhi.lastRotatedAt } : null,
-      findings,
-      changes: [...(input.changesByNhi.get(nhi.name) ?? []), ...(input.changesByNhi.get(nhi.arn) ?? [])],
-      held: heldStateViews(input.held ?? [], input.snapshot, nhi),
-    };
-  });
+  return input.estates.flatMap(({ snapshot, member }) => allNhis(snapshot).map((nhi) => identityRow(input, snapshot, nhi, (ref) => ref === nhi.arn || (member !== true && ref === nhi.name))));
+}
+
+function identityRow(
+  input: Pick<Parameters<typeof identityRows>[0], 'plan' | 'changesByNhi' | 'now' | 'held'>,
+  snapshot: Snapshot,
+  nhi: NhiSnapshot,
+  isThis: (ref: string) => boolean,
+): IdentityRow {
+  const findings: IdentityFinding[] = [
+    ...(input.plan?.findings ?? []).filter((f) => isThis(f.nhi)).map((f) => ({ reasonCode: f.reasonCode, message: f.message })),
+    ...(input.plan?.actions ?? []).filter((a) => isThis(a.target.nhi)).map((a) => ({ reasonCode: a.finding, message: `a reconcile would run ${a.kind} on ${a.target.type} ${a.target.id}` })),
+  ];
+  return {
+    type: nhi.type,
+    name: nhi.name,
+    arn: nhi.arn,
+    account: accountOf(nhi.arn),
+    owner: ownerOf(nhi),
+    env: nhi.tags[ENV_TAG] || null,
+    accessKeys:
+      nhi.type === 'user'
+        ? nhi.accessKeys.map((k) => ({ accessKeyId: k.accessKeyId, status: k.status, ageDays: Math.max(0, Math.floor((input.now.getTime() - Date.parse(k.createdAt)) / DAY_MS)), lastUsedAt: k.lastUsedAt }))
+        : [],
+    secret: nhi.type === 'secret' ? { lastRotatedAt: nhi.lastRotatedAt } : null,
+    findings,
+    changes: [...(isThis(nhi.name) ? (input.changesByNhi.get(nhi.name) ?? []) : []), ...(input.changesByNhi.get(nhi.arn) ?? [])],
+    held: heldStateViews(input.held ?? [], snapshot, nhi),
+  };
 }
 
 /**
@@ -118,15 +122,20 @@ export function identityRows(input: {
  * rollbacks) whose plan acts on or reports each NHI, pending ones included.
  */
 export async function readIdentities(ctx: StackContext, now: Date, plans: PlanCache = new Map()): Promise<IdentitiesView> {
-  const connectors = { iam: ctx.clients.iam, secrets: ctx.clients.secrets, now: () => now };
-  const [snapshot, changesByNhi, held] = await Promise.all([readSnapshot(connectors, { all: true }), changesByNhiRef(ctx, plans), loadHeldStates(ctx)]);
-  const reconcile = await dryRunPlan(ctx, reconcileAllEvent(now), now, snapshot).then(
+  const event = reconcileAllEvent(now);
+  const signed = await ctx.policies.loadVerified(ctx.outputs.policyPublicKeyPem).catch(() => null);
+  // Without a verified policy only the stack's own account is known to be governed.
+  const read = signed
+    ? await readDryRunEstates(ctx, signed.policy, event, now, (connectors) => readSnapshot(connectors, { all: true }))
+    : { estates: [{ snapshot: await readSnapshot({ iam: ctx.clients.iam, secrets: ctx.clients.secrets, now: () => now }, { all: true }) }], unreadable: [] };
+  const [changesByNhi, held] = await Promise.all([changesByNhiRef(ctx, plans), loadHeldStates(ctx)]);
+  const reconcile = await dryRunPlan(ctx, event, now, read).then(
     (plan) => ({ plan, problem: null }),
     (error: unknown) => ({ plan: null, problem: describeError(error) }),
   );
   return {
-    takenAt: snapshot.takenAt,
-    rows: identityRows({ snapshot, plan: reconcile.plan, changesByNhi, now, held }),
+    takenAt: read.estates[0]?.snapshot.takenAt ?? now.toISOString(),
+    rows: identityRows({ estates: read.estates, plan: reconcile.plan, changesByNhi, now, held }),
     policyVersion: reconcile.plan?.policyVersion ?? null,
     findingsProblem: reconcile.problem,
   };

@@ -18,6 +18,8 @@ export interface PollerOptions {
 
 const IDLE_MIN_MS = 5;
 const IDLE_MAX_MS = 250;
+/** A receive or delete that never answers would stop this poller for good (nothing else takes the queue). */
+const SQS_CALL_TIMEOUT_MS = 20_000;
 
 /**
  * Plays the part of an SQS event source mapping: receives from a queue, invokes its function with
@@ -72,7 +74,9 @@ export class EventPoller {
   /** Whether it received anything. */
   private async pollOnce(): Promise<boolean> {
     const WaitTimeSeconds = this.options.longPoll === false ? 0 : 1;
-    const out = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds, MessageSystemAttributeNames: ['All'] }));
+    const out = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds, MessageSystemAttributeNames: ['All'] }), {
+      abortSignal: AbortSignal.timeout(SQS_CALL_TIMEOUT_MS),
+    });
     const messages = out.Messages ?? [];
     if (messages.length === 0) return false;
     const event: SQSEvent = {
@@ -95,7 +99,9 @@ export class EventPoller {
     if (result.functionError) this.onError(new Error(`${this.functionName} failed: ${JSON.stringify(result.payload)}`));
     const done = messages.filter((m) => !failed.has(m.MessageId));
     if (done.length > 0) {
-      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }), {
+        abortSignal: AbortSignal.timeout(SQS_CALL_TIMEOUT_MS),
+      });
     }
     return true;
   }

@@ -1,6 +1,6 @@
 import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, type Tag } from '@aws-sdk/client-iam';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { awsClients } from './aws-clients.js';
+import { awsClients, memberAccountClients, type AwsClients } from './aws-clients.js';
 import type { StackOutputs } from './stack.js';
 
 export interface DemoNhi {
@@ -12,7 +12,12 @@ export interface DemoNhi {
   readonly governed?: boolean;
   /** For secrets: the user whose access key the secret holds. */
   readonly holdsKeyOf?: string;
+  /** A member account the NHI lives in; absent: the stack's own account. */
+  readonly account?: string;
 }
+
+/** The member account the demo estate spans besides the stack's own (the demo policy governs it). */
+export const DEMO_MEMBER_ACCOUNT = '111111111111';
 
 /** The demo estate: a dozen NHIs, some prod, one secret holding an access key, one ownerless. */
 export const DEMO_ESTATE: readonly DemoNhi[] = [
@@ -28,6 +33,9 @@ export const DEMO_ESTATE: readonly DemoNhi[] = [
   { type: 'role', name: 'role-ci-dev', owner: 'bob@example.com', env: 'dev' },
   { type: 'user', name: 'svc-legacy-ftp', owner: null, env: 'dev', keys: 1 },
   { type: 'user', name: 'svc-untracked', owner: 'erin@example.com', env: 'dev', keys: 1, governed: false },
+  // In a member account: the same name as in the stack's own account, another identity.
+  { type: 'user', name: 'svc-reporting', owner: 'dave@example.com', env: 'dev', keys: 1, account: DEMO_MEMBER_ACCOUNT },
+  { type: 'role', name: 'role-analytics', owner: 'dave@example.com', env: 'dev', account: DEMO_MEMBER_ACCOUNT },
 ];
 
 const TRUST_POLICY = JSON.stringify({
@@ -45,12 +53,19 @@ function tagsFor(nhi: DemoNhi): Tag[] {
 
 /** Seeds the estate straight into moto (not through the gateway, so the counters start at zero). */
 export async function seedDemoEstate(outputs: StackOutputs, log: (line: string) => void): Promise<void> {
-  const clients = awsClients(`http://127.0.0.1:${outputs.port + 1}`, outputs.region);
+  const motoEndpoint = `http://127.0.0.1:${outputs.port + 1}`;
+  const home = awsClients(motoEndpoint, outputs.region);
+  await seedAccount(home, DEMO_ESTATE.filter((n) => n.account === undefined));
+  await seedAccount(await memberAccountClients(motoEndpoint, DEMO_MEMBER_ACCOUNT, outputs.region), DEMO_ESTATE.filter((n) => n.account === DEMO_MEMBER_ACCOUNT));
+  log(`seeded the demo estate: ${DEMO_ESTATE.length} NHIs (${DEMO_ESTATE.filter((n) => n.account).length} in member account ${DEMO_MEMBER_ACCOUNT})`);
+}
+
+async function seedAccount(clients: Pick<AwsClients, 'iam' | 'secrets'>, estate: readonly DemoNhi[]): Promise<void> {
   const readOnly = await clients.iam.send(
     new CreatePolicyCommand({ PolicyName: 'demo-read-only', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }),
   );
   const keyOf = new Map<string, { AccessKeyId: string; SecretAccessKey: string }>();
-  for (const nhi of DEMO_ESTATE.filter((n) => n.type !== 'secret')) {
+  for (const nhi of estate.filter((n) => n.type !== 'secret')) {
     if (nhi.type === 'user') {
       await clients.iam.send(new CreateUserCommand({ UserName: nhi.name, Tags: tagsFor(nhi) }));
       for (let i = 0; i < (nhi.keys ?? 0); i += 1) {
@@ -62,7 +77,7 @@ export async function seedDemoEstate(outputs: StackOutputs, log: (line: string) 
       await clients.iam.send(new AttachRolePolicyCommand({ RoleName: nhi.name, PolicyArn: readOnly.Policy?.Arn }));
     }
   }
-  for (const nhi of DEMO_ESTATE.filter((n) => n.type === 'secret')) {
+  for (const nhi of estate.filter((n) => n.type === 'secret')) {
     const key = nhi.holdsKeyOf ? keyOf.get(nhi.holdsKeyOf) : undefined;
     await clients.secrets.send(
       new CreateSecretCommand({
@@ -72,5 +87,4 @@ export async function seedDemoEstate(outputs: StackOutputs, log: (line: string) 
       }),
     );
   }
-  log(`seeded the demo estate: ${DEMO_ESTATE.length} NHIs`);
 }

@@ -1,3 +1,4 @@
+import { parseDocument } from 'yaml';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { PolicyStore } from '../lambdas/stores/policy-store.js';
 import { CloudTrail, localFunctionRoleArn } from './gateway/cloudtrail.js';
 import { WORKFLOW_ROLES_ENV } from '../lambdas/domain/signals/cloudtrail.js';
 import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
-import { buildHandlers, PROJECT_ROOT } from './build.js';
+import { buildHandlers, HANDLERS_PREBUILT_ENV, PROJECT_ROOT } from './build.js';
 import {
   approvalChannelEnvironment,
   deployApprovalChannels,
@@ -119,7 +120,15 @@ export function readStackOutputs(settings: LocalSettings): StackOutputs | null {
  * policy and warms Step Functions up. Runs in this process; `local up --detach` runs it in a
  * detached child.
  */
-export async function startLocalStack(settings: LocalSettings, options: { seed: (outputs: StackOutputs) => Promise<void>; log: (line: string) => void }): Promise<RunningStack> {
+export async function startLocalStack(
+  settings: LocalSettings,
+  options: {
+    seed: (outputs: StackOutputs) => Promise<void>;
+    log: (line: string) => void;
+    /** Member accounts the activated policy governs besides the default policy's (the demo estate spans one). */
+    memberAccounts?: readonly string[];
+  },
+): Promise<RunningStack> {
   const started = Date.now();
   mkdirSync(settings.stateDir, { recursive: true });
   const previous = readStackOutputs(settings);
@@ -131,7 +140,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
   const motoPort = settings.port + 1;
   await assertPortFree(settings.port);
   await assertPortFree(motoPort);
-  await buildHandlers();
+  if (process.env[HANDLERS_PREBUILT_ENV] !== '1') await buildHandlers();
 
   const moto = startMoto({ gatewayPort: settings.port, motoPort, logFile: stateFile(settings, 'moto.log'), detached: false });
   let gateway: Gateway | undefined;
@@ -155,7 +164,7 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
     const trustAnchors = await deployTrustAnchors(direct, prefix);
 
     const keys = ensureKeyPair(path.join(settings.stateDir, 'policy'));
-    const policyText = readFileSync(DEFAULT_POLICY_FILE, 'utf8');
+    const policyText = withMemberAccounts(readFileSync(DEFAULT_POLICY_FILE, 'utf8'), options.memberAccounts ?? []);
     const signature = signPolicy(policyText, keys.privateKeyPem);
     const policyStore = new PolicyStore(createDocumentClient(direct.dynamodb), deployment.tables.policies ?? '');
     await policyStore.activate({ version: signature.version, policyText, signatureText: JSON.stringify(signature), activatedBy: LOCAL_POLICY_ACTIVATOR, activatedAt: new Date().toISOString() });
@@ -168,6 +177,9 @@ export async function startLocalStack(settings: LocalSettings, options: { seed: 
       AWS_SECRET_ACCESS_KEY: 'test',
       NHIGOV_POLICY_PUBLIC_KEY: keys.publicKeyPem,
       NHIGOV_RUNTIME_NAME: `local-gateway:${settings.port}`,
+      // moto's default account is the stack's own; member accounts are reached by AssumeRole, as in AWS.
+      NHIGOV_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
+      NHIGOV_PARTITION: 'aws',
       POWERTOOLS_SERVICE_NAME: 'nhi-governor',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // The emulator's CloudTrail names a hosted function's calls by its role: the writer's are the workflow's own.
@@ -257,4 +269,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
+}
+
+/** The policy text with an `accounts` block governing `accounts` (unchanged when there are none). */
+function withMemberAccounts(policyText: string, accounts: readonly string[]): string {
+  if (accounts.length === 0) return policyText;
+  const document = parseDocument(policyText);
+  document.set('accounts', accounts.map((id) => ({ id })));
+  return document.toString();
 }

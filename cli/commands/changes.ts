@@ -64,8 +64,8 @@ export function renderChange(io: CliIo, doc: ShowDocument): string {
     doc.actions.length === 0
       ? 'no actions'
       : table(
-          ['action', 'kind', 'target', 'status', 'attempts', 'reason', 'observed'],
-          doc.actions.map((a) => [a.actionId, a.kind, `${a.target.type} ${a.target.id}`, a.status, a.attempts, a.reasonCode ?? '', a.observed ? JSON.stringify(a.observed) : '']),
+          ['action', 'kind', 'target', 'account', 'status', 'attempts', 'reason', 'observed'],
+          doc.actions.map((a) => [a.actionId, a.kind, `${a.target.type} ${a.target.id}`, a.target.account ?? '', a.status, a.attempts, a.reasonCode ?? '', a.observed ? JSON.stringify(a.observed) : '']),
         ),
   ];
   if (doc.approval) {

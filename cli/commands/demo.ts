@@ -5,6 +5,7 @@ import { parseGovernanceEvent, type GovernanceEvent } from '../../lambdas/domain
 import { isTerminalStatus } from '../../lambdas/domain/status.js';
 import { localSettings } from '../../local/settings.js';
 import { DEMO_ESTATE } from '../../local/seed.js';
+import { memberAccountClients } from '../../local/aws-clients.js';
 import type { CommandRegistrar } from '../main.js';
 import { showChange } from '../lib/changes.js';
 import { stackContext, type StackContext } from '../lib/context.js';
@@ -56,20 +57,21 @@ async function runDemo(out: CliIo): Promise<void> {
 
   say('');
   say(paint(out, 'bold', 'the demo estate'));
-  say(table(['type', 'name', 'owner', 'env', 'governed'], DEMO_ESTATE.map((n) => [n.type, n.name, n.owner ?? '(none)', n.env, n.governed === false ? 'no' : 'yes'])));
+  say(table(['type', 'name', 'account', 'owner', 'env', 'governed'], DEMO_ESTATE.map((n) => [n.type, n.name, n.account ?? `${ctx.target.account} (the stack's)`, n.owner ?? '(none)', n.env, n.governed === false ? 'no' : 'yes'])));
 
   say('');
-  say(paint(out, 'bold', 'scenario: dave@example.com leaves the company (HR sends "Employee Terminated")'));
+  say(paint(out, 'bold', `scenario: dave@example.com leaves the company (HR sends "Employee Terminated"); his NHIs are in two accounts`));
   const termination = event('Employee Terminated', { employeeId: 'E-1042', email: 'dave@example.com' });
   say(renderPlan(out, await dryRunPlan(ctx, termination)));
   say('');
   await runChange(out, ctx, termination);
 
   say('');
-  say(paint(out, 'bold', 'read back, independently of the workflow:'));
+  say(paint(out, 'bold', 'read back, independently of the workflow, in each account with its own credentials:'));
   for (const user of DEMO_ESTATE.filter((n) => n.owner === 'dave@example.com' && n.type === 'user')) {
-    const keys = await ctx.clients.iam.send(new ListAccessKeysCommand({ UserName: user.name }));
-    say(`  ${user.name}: ${(keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId} ${k.Status}`).join(', ')}`);
+    const iam = user.account ? (await memberAccountClients(outputs.endpoint, user.account)).iam : ctx.clients.iam;
+    const keys = await iam.send(new ListAccessKeysCommand({ UserName: user.name }));
+    say(`  ${user.name} (account ${user.account ?? ctx.target.account}): ${(keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId} ${k.Status}`).join(', ')}`);
   }
   say('');
   say(paint(out, 'bold', 'scenario: alice@example.com leaves; her NHIs serve production, her manager is bob@example.com'));

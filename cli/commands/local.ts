@@ -6,7 +6,7 @@ import { localSettings, stateFile } from '../../local/settings.js';
 import { isAlive } from '../lib/connection.js';
 import { readStackOutputs, startLocalStack, type StackOutputs } from '../../local/stack.js';
 import { EnvironmentError } from '../../local/moto-process.js';
-import { seedDemoEstate } from '../../local/seed.js';
+import { DEMO_MEMBER_ACCOUNT, seedDemoEstate } from '../../local/seed.js';
 import type { CommandRegistrar } from '../main.js';
 import { OperationFailed, table, type CliIo } from '../lib/io.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,7 +69,7 @@ export const registerLocal: CommandRegistrar = (program, io) => {
 
 async function runUntilSignal(seed: boolean, log: (line: string) => void): Promise<StackOutputs> {
   const settings = localSettings();
-  const stack = await startLocalStack(settings, { seed: seed ? (outputs) => seedDemoEstate(outputs, log) : async () => undefined, log });
+  const stack = await startLocalStack(settings, { seed: seed ? (outputs) => seedDemoEstate(outputs, log) : async () => undefined, log, ...(seed ? { memberAccounts: [DEMO_MEMBER_ACCOUNT] } : {}) });
   const stop = async () => {
     await stack.stop();
     process.exit(0);

@@ -23,6 +23,8 @@ export interface StackTarget {
   readonly account: string;
   /** The local gateway's console; null for a deployed stack (`nhigov console` serves one). */
   readonly consoleUrl: string | null;
+  /** The endpoint the clients use (the local gateway); absent: the SDK's own configuration decides. */
+  readonly endpoint?: string;
 }
 
 /** What commands work with: the stack's Outputs, SDK clients and stores. */
@@ -87,7 +89,7 @@ export async function contextFor(input: { stackName: string; mode: StackTarget['
   const { outputs } = parsed;
   const db = createDocumentClient(clients.dynamodb);
   return {
-    target: { stackName, mode: input.mode, region, account, consoleUrl: input.consoleUrl },
+    target: { stackName, mode: input.mode, region, account, consoleUrl: input.consoleUrl, ...(input.settings.endpoint ? { endpoint: input.settings.endpoint } : {}) },
     outputs,
     clients,
     changes: new ChangeStore(db, outputs.tables.changes),

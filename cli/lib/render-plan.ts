@@ -11,11 +11,12 @@ export function renderPlan(io: Pick<CliIo, 'color'>, plan: Plan): string {
   else
     lines.push(
       table(
-        ['action', 'kind', 'target', 'before → after', 'risk', 'finding'],
+        ['action', 'kind', 'target', 'account', 'before → after', 'risk', 'finding'],
         plan.actions.map((a) => [
           a.actionId,
           a.kind,
           `${a.target.type} ${a.target.id}`,
+          a.target.account ?? '',
           `${compact(a.before)} → ${compact(a.after)}`,
           `${a.risk.reversible ? 'reversible' : paint(io, 'red', 'IRREVERSIBLE')}${a.risk.prod ? paint(io, 'yellow', ' prod') : ''}`,
           a.finding,

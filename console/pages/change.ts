@@ -124,7 +124,7 @@ function actionCard(action: PlanAction, outcome: ActionOutcome | undefined): str
   const risk = `${action.risk.prod ? 'prod' : 'non-prod'}, ${action.risk.reversible ? 'reversible' : 'IRREVERSIBLE'}`;
   const observed = outcome?.observed ?? null;
   return `<article class="action" id="action-${esc(action.actionId)}" aria-labelledby="action-${esc(action.actionId)}-h">
-<h3 id="action-${esc(action.actionId)}-h"><code>${esc(action.actionId)}</code> ${esc(action.kind)} on ${esc(action.target.type)} <code>${esc(action.target.id)}</code> <span class="muted">(NHI ${esc(action.target.nhi)})</span> ${statusPill(outcome?.status ?? 'PLANNED')}</h3>
+<h3 id="action-${esc(action.actionId)}-h"><code>${esc(action.actionId)}</code> ${esc(action.kind)} on ${esc(action.target.type)} <code>${esc(action.target.id)}</code> <span class="muted">(NHI ${esc(action.target.nhi)}${action.target.account ? `, account ${esc(action.target.account)}` : ''})</span> ${statusPill(outcome?.status ?? 'PLANNED')}</h3>
 <p class="inline-facts"><span><span class="k">Risk</span> ${action.risk.prod || !action.risk.reversible ? `<strong>${esc(risk)}</strong>` : esc(risk)}</span>
 <span><span class="k">Finding</span> ${reasonCode(action.finding)}</span>
 <span><span class="k">Attempts</span> ${outcome?.attempts ?? 0}</span>

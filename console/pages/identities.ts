@@ -32,7 +32,7 @@ ${view.rows.map(row).join('\n')}
 }
 
 function row(r: IdentityRow): string {
-  return `<tr data-nhi="${esc(r.name)}" data-type="${esc(r.type)}" data-findings="${r.findings.length}">
+  return `<tr data-nhi="${esc(r.name)}" data-account="${esc(r.account ?? '')}" data-type="${esc(r.type)}" data-findings="${r.findings.length}">
 <th scope="row"><code title="${esc(r.arn)}">${esc(r.name)}</code></th>
 <td>${esc(TYPE_LABEL[r.type])}</td>
 <td>${r.account ? `<code>${esc(r.account)}</code>` : '<span class="muted">-</span>'}</td>

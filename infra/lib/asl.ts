@@ -19,6 +19,8 @@ export interface LoadedAsl {
   readonly text: string;
   /** Names of the `${Name}` placeholders, sorted. */
   readonly placeholders: readonly string[];
+  /** Names of the Map states in DISTRIBUTED mode: each starts child executions of this state machine. */
+  readonly distributedMaps: readonly string[];
 }
 
 export function loadAsl(definition: StateMachineDefinition): LoadedAsl {
@@ -42,23 +44,41 @@ export function loadAsl(definition: StateMachineDefinition): LoadedAsl {
       `${definition.file}: task resource "${resource}" is a service integration the stack grants nothing for; add its permissions in infra/lib/workflows.ts`,
     );
   }
-  return { definition, text, placeholders };
+  return { definition, text, placeholders, distributedMaps: distributedMaps(parsed) };
 }
 
 /** The `Resource` of every Task state, nested Map / Parallel states included. */
 export function taskResources(asl: unknown): string[] {
   const out: string[] = [];
-  const visitStates = (states: unknown): void => {
+  visitStates(asl, (_, state) => {
+    if (state['Type'] === 'Task' && typeof state['Resource'] === 'string') out.push(state['Resource']);
+  });
+  return out;
+}
+
+/** The names of the Map states whose ItemProcessor runs in DISTRIBUTED mode, nested ones included. */
+export function distributedMaps(asl: unknown): string[] {
+  const out: string[] = [];
+  visitStates(asl, (name, state) => {
+    const processor = state['ItemProcessor'];
+    const config = isObject(processor) ? processor['ProcessorConfig'] : undefined;
+    if (state['Type'] === 'Map' && isObject(config) && config['Mode'] === 'DISTRIBUTED') out.push(name);
+  });
+  return out;
+}
+
+/** Calls `visit` on every state of the ASL, those inside Map and Parallel states included. */
+function visitStates(asl: unknown, visit: (name: string, state: Record<string, unknown>) => void): void {
+  const walk = (states: unknown): void => {
     if (!isObject(states)) return;
-    for (const state of Object.values(states)) {
+    for (const [name, state] of Object.entries(states)) {
       if (!isObject(state)) continue;
-      if (state['Type'] === 'Task' && typeof state['Resource'] === 'string') out.push(state['Resource']);
-      for (const nested of [state['ItemProcessor'], state['Iterator']]) if (isObject(nested)) visitStates(nested['States']);
-      if (Array.isArray(state['Branches'])) for (const branch of state['Branches']) if (isObject(branch)) visitStates(branch['States']);
+      visit(name, state);
+      for (const nested of [state['ItemProcessor'], state['Iterator']]) if (isObject(nested)) walk(nested['States']);
+      if (Array.isArray(state['Branches'])) for (const branch of state['Branches']) if (isObject(branch)) walk(branch['States']);
     }
   };
-  if (isObject(asl)) visitStates(asl['States']);
-  return out;
+  if (isObject(asl)) walk(asl['States']);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { DEFAULT_PREFIX } from '../resources.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../../lambdas/domain/accounts.js';
 import { formatIssues } from '../../lambdas/domain/events.js';
 import { DeployConfigError } from './errors.js';
 import { PROJECT_ROOT } from './paths.js';
@@ -46,6 +47,8 @@ export interface DeployConfig {
   readonly governedGroupPath: string;
   /** Where alarm notifications are emailed. @default - the topic has no subscription */
   readonly alarmEmail?: string;
+  /** Names of the member roles the hub may assume in member accounts (the policy's accounts[].roleName). @default ['nhigov-member'] */
+  readonly memberRoleNames: readonly string[];
   /** Retention of every log group the stack creates. @default RetentionDays.THREE_MONTHS */
   readonly logRetention: RetentionDays;
   /** EventBridge Scheduler expression of the daily reconciliation. @default 'cron(0 3 * * ? *)' */
@@ -76,6 +79,7 @@ export const CONTEXT_KEYS = [
   'slackWebhookSecretArn',
   'governedGroupPath',
   'alarmEmail',
+  'memberRoleNames',
   'logRetentionDays',
   'reconcileSchedule',
   'finalizeSchedule',
@@ -118,6 +122,10 @@ const contextSchema = z.strictObject({
   slackWebhookSecretArn: z.string().regex(/^arn:[\w-]+:secretsmanager:/, 'a Secrets Manager secret ARN').optional(),
   governedGroupPath: z.string().regex(/^\/([\w+=,.@-]+\/)*$/, 'an IAM path: "/" or "/a/b/"').default('/'),
   alarmEmail: email.optional(),
+  memberRoleNames: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+    z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name')).min(1).default([DEFAULT_MEMBER_ROLE_NAME]),
+  ),
   logRetentionDays: retentionDays.default(RetentionDays.THREE_MONTHS),
   reconcileSchedule: scheduleExpression.default('cron(0 3 * * ? *)'),
   finalizeSchedule: scheduleExpression.default('cron(30 3 * * ? *)'),

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { CONNECTOR_ROLE_PATH } from '../../lambdas/domain/accounts.js';
 import { METRICS_NAMESPACE } from '../../lambdas/handlers/policy-metrics.js';
 import { EVIDENCE_WRITER_FUNCTION, physicalName, type FunctionDefinition } from '../resources.js';
+import type { MemberAccess } from './member-access.js';
 import type { ConnectorPolicy } from './connector-policy.js';
 import { StackDefinitionError } from './errors.js';
 import { fromRoot, PROJECT_ROOT } from './paths.js';
@@ -36,6 +37,8 @@ export interface HandlerFunctionsProps {
   readonly tables: GovernanceTables;
   /** Its read policy goes to every function with `connector: 'read'`, both to `connector: 'readWrite'`. */
   readonly connectorPolicy: ConnectorPolicy;
+  /** What the connector roles may assume in member accounts (same sides as the connector policy). */
+  readonly memberAccess: MemberAccess;
   /** Retention of each function's log group. */
   readonly logRetention: logs.RetentionDays;
   /** Environment every function gets (table names, policy key, state machine ARNs). */
@@ -129,6 +132,7 @@ export class HandlerFunctions extends Construct {
     }
     if (definition.tables.some(({ access }) => access !== 'read')) acknowledgeTableKeyGrants(role);
     props.connectorPolicy.attachTo(role, definition.connector);
+    props.memberAccess.attachTo(role, definition.connector);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',

@@ -26,6 +26,7 @@ import { ApprovalChannels } from './approval-channels.js';
 import { applyCapabilities } from './capabilities.js';
 import type { DeployConfig } from './config.js';
 import { ConnectorPolicy } from './connector-policy.js';
+import { MemberAccess } from './member-access.js';
 import { GovernanceDashboard } from './dashboard.js';
 import { EventBuses } from './event-buses.js';
 import { EventRouting, type EventRuleDefinition } from './event-routing.js';
@@ -75,16 +76,21 @@ export class NhiGovernorStack extends Stack {
 
     const tables = new GovernanceTables(this, 'Tables', { prefix, tables: definitions.tables });
     const connectorPolicy = new ConnectorPolicy(this, 'Connector', { groupPath: config.governedGroupPath });
+    const memberAccess = new MemberAccess(this, 'MemberAccess', { roleNames: config.memberRoleNames });
     const functions = new HandlerFunctions(this, 'Functions', {
       prefix,
       functions: definitions.functions,
       tables,
       connectorPolicy,
+      memberAccess,
       logRetention: config.logRetention,
       environment: {
         ...Object.fromEntries(definitions.tables.map((t) => [tableEnvName(t.id), physicalName(prefix, t.id)])),
         ...Object.fromEntries(definitions.stateMachines.map((sm) => [stateMachineEnvName(sm.id), stateMachineArn(this, prefix, sm.id)])),
         NHIGOV_POLICY_PUBLIC_KEY: policyPublicKey,
+        // The stack's own account is governed without assuming a role; targets elsewhere are member accounts.
+        NHIGOV_ACCOUNT_ID: this.account,
+        NHIGOV_PARTITION: this.partition,
       },
     });
     const workflows = new Workflows(this, 'Workflows', { prefix, stateMachines: definitions.stateMachines, functions, logRetention: config.logRetention });

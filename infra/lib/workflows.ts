@@ -90,10 +90,38 @@ export class Workflows extends Construct {
       // The unqualified ARNs the ASL names, nothing more (no `:*` versions or aliases).
       stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...new Set(invoked)] }));
     }
+    if (asl.distributedMaps.length) grantDistributedMaps(stateMachine, props.prefix, definition.id);
     Validations.of(stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Execution logging (logs:CreateLogDelivery and related) and X-Ray (xray:PutTraceSegments) do not support resource-level permissions.',
     });
     return stateMachine;
+  }
+}
+
+/**
+ * A Distributed Map runs its items as child executions of the state machine itself
+ * (docs: "IAM policies for using Distributed Map states"): StartExecution on the state machine,
+ * DescribeExecution and StopExecution on its executions. The ARNs are built from the fixed name,
+ * as the role cannot name its own state machine's ARN without a cycle.
+ */
+function grantDistributedMaps(stateMachine: sfn.StateMachine, prefix: string, id: StateMachineId): void {
+  const stack = Stack.of(stateMachine);
+  const name = physicalName(prefix, id);
+  stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn(stack, prefix, id)] }));
+  // `NAME:*` as AWS's example and CDK's DistributedMap grant name them; a map run's child
+  // executions are named `NAME/LABEL:ID`, hence `NAME/*`.
+  const executions = [`${name}:*`, `${name}/*`];
+  stateMachine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: executions.map((resourceName) => stack.formatArn({ service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+    }),
+  );
+  for (const resourceName of executions) {
+    Validations.of(stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${resourceName}]`,
+      reason: 'A Distributed Map describes and stops the child executions it starts, whose names are generated: the grant covers the executions of this one state machine.',
+    });
   }
 }

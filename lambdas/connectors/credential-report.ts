@@ -1,5 +1,6 @@
 import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aws-sdk/client-iam';
 import { AppError } from '../domain/reasons.js';
+import type { ReportedAccessKey } from '../domain/snapshot.js';
 import { classifyAwsError, connectorStep } from './errors.js';
 import type { ConnectorContext } from './types.js';
 import { waitUntil } from './waiters.js';
@@ -14,11 +15,16 @@ export interface CredentialReportRow {
   readonly passwordEnabled: boolean;
   /** cert_1_active or cert_2_active. */
   readonly activeCertificate: boolean;
-  /** Its access keys' creation ("last rotated") and last use, by slot; null: N/A. */
-  readonly keys: ReadonlyArray<{ readonly createdAt: string | null; readonly lastUsedAt: string | null }>;
+  /**
+   * Its access keys' creation ("last rotated") and last use, by slot; null: N/A. `active`
+   * (access_key_N_active) is absent when the report has no such column.
+   */
+  readonly keys: ReadonlyArray<{ readonly createdAt: string | null; readonly lastUsedAt: string | null; readonly active?: boolean }>;
 }
 
 const COLUMNS = ['user', 'password_enabled', 'access_key_1_last_rotated', 'access_key_1_last_used_date', 'access_key_2_last_rotated', 'access_key_2_last_used_date', 'cert_1_active', 'cert_2_active'] as const;
+/** AWS's report has them; a report without them still dates each key. */
+const OPTIONAL_COLUMNS = ['access_key_1_active', 'access_key_2_active'] as const;
 
 const dateOrNull = (value: string | undefined): string | null => {
   if (!value || Number.isNaN(Date.parse(value))) return null;
@@ -32,23 +38,38 @@ const dateOrNull = (value: string | undefined): string | null => {
 export function parseCredentialReport(csv: string): Map<string, CredentialReportRow> {
   const [header, ...rows] = csv.trim().split(/\r?\n/);
   const names = (header ?? '').split(',');
-  const at = Object.fromEntries(COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof COLUMNS)[number], number>;
-  if (Object.values(at).some((i) => i < 0)) throw new AppError('TARGET_UNAVAILABLE', `the credential report lacks a column: it has ${names.join(', ')}`);
+  const missing = COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length > 0) throw new AppError('TARGET_UNAVAILABLE', `the credential report lacks a column: it has ${names.join(', ')}`);
   const report = new Map<string, CredentialReportRow>();
   for (const row of rows) {
     const cells = row.split(',');
     if (cells.length !== names.length) continue;
-    const cell = (column: (typeof COLUMNS)[number]) => cells[at[column]];
+    const cell = (column: (typeof COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number]): string | undefined => {
+      const i = names.indexOf(column);
+      return i < 0 ? undefined : cells[i];
+    };
+    const active = (column: (typeof OPTIONAL_COLUMNS)[number]) => {
+      const value = cell(column);
+      return value === undefined ? {} : { active: value === 'true' };
+    };
     report.set(cell('user') ?? '', {
       passwordEnabled: cell('password_enabled') === 'true',
       activeCertificate: cell('cert_1_active') === 'true' || cell('cert_2_active') === 'true',
       keys: [
-        { createdAt: dateOrNull(cell('access_key_1_last_rotated')), lastUsedAt: dateOrNull(cell('access_key_1_last_used_date')) },
-        { createdAt: dateOrNull(cell('access_key_2_last_rotated')), lastUsedAt: dateOrNull(cell('access_key_2_last_used_date')) },
+        { createdAt: dateOrNull(cell('access_key_1_last_rotated')), lastUsedAt: dateOrNull(cell('access_key_1_last_used_date')), ...active('access_key_1_active') },
+        { createdAt: dateOrNull(cell('access_key_2_last_rotated')), lastUsedAt: dateOrNull(cell('access_key_2_last_used_date')), ...active('access_key_2_active') },
       ],
     });
   }
   return report;
+}
+
+/**
+ * The keys a row shows, for a snapshot: a slot with a creation date or marked active. Without the
+ * active column a dated key is taken as active: the report only selects what to read exactly.
+ */
+export function reportedKeysOf(row: CredentialReportRow): ReportedAccessKey[] {
+  return row.keys.filter((k) => k.active === true || k.createdAt !== null).map((k) => ({ active: k.active ?? true, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt }));
 }
 
 /**
@@ -68,10 +89,14 @@ export async function readCredentialReport(ctx: ConnectorContext): Promise<Map<s
   return parseCredentialReport(new TextDecoder().decode(out.Content ?? new Uint8Array()));
 }
 
-/** The report's last use of a key, matched by its creation time (to the second); undefined: no unique match. */
+/**
+ * The report's last use of a key, matched by its creation time (to the second). Two keys created in
+ * the same second match both slots: their last use is known only when the slots agree.
+ * undefined: no match, or slots that disagree.
+ */
 export function reportedLastUse(row: CredentialReportRow | undefined, createdAt: Date | undefined): string | null | undefined {
   if (!row || !createdAt) return undefined;
   const second = Math.floor(createdAt.getTime() / 1000);
-  const matches = row.keys.filter((k) => k.createdAt !== null && Math.floor(Date.parse(k.createdAt) / 1000) === second);
-  return matches.length === 1 ? (matches[0]?.lastUsedAt ?? null) : undefined;
+  const uses = new Set(row.keys.filter((k) => k.createdAt !== null && Math.floor(Date.parse(k.createdAt) / 1000) === second).map((k) => k.lastUsedAt));
+  return uses.size === 1 ? ([...uses][0] ?? null) : undefined;
 }

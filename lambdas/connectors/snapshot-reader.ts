@@ -25,7 +25,7 @@ import { jsonObjectSchema } from '../domain/plan-schema.js';
 import { mapBounded } from '../lib/map-bounded.js';
 import { classifyAwsError, connectorStep } from './errors.js';
 import { heldKeyIdOfValue } from './secrets/key-secret.js';
-import { CREDENTIAL_READ_PERMISSIONS, readUserCredentials } from './credentials-reader.js';
+import { CREDENTIAL_READ_PERMISSIONS, readUserCredentials, type UserCredentials } from './credentials-reader.js';
 import { CREDENTIAL_REPORT_PERMISSIONS, readCredentialReport, reportedLastUse, type CredentialReportRow } from './credential-report.js';
 import type { ConnectorContext } from './types.js';
 
@@ -42,7 +42,30 @@ export const SNAPSHOT_PERMISSIONS = [
 ] as const;
 
 /** Per-identity reads in flight at once: well under IAM's per-account read throttle. */
-const DETAIL_READ_CONCURRENCY = 4;
+export const DETAIL_READ_CONCURRENCY = 4;
+
+/**
+ * The bulk pages of an account and nothing per identity: users' `accessKeys` are empty and their
+ * credentials absent (not read), key secrets' `heldAccessKeyId` absent (not read).
+ */
+export interface BulkRead extends Snapshot {
+  readonly ungoverned: readonly UngovernedPrincipal[];
+  readonly groups: readonly GroupSnapshot[];
+}
+
+/** What to read per identity: access keys (user names), other credentials (user names), the key a key secret holds (ARNs). */
+export interface DetailWanted {
+  readonly keys: ReadonlySet<string>;
+  readonly credentials: ReadonlySet<string>;
+  readonly secrets: ReadonlySet<string>;
+}
+
+/** The per-identity reads: a user's keys, its other credentials, the key id a secret holds. */
+export interface Detail {
+  readonly keys: ReadonlyMap<string, AccessKeySnapshot[]>;
+  readonly credentials: ReadonlyMap<string, UserCredentials>;
+  readonly held: ReadonlyMap<string, string | null>;
+}
 
 /**
  * Reads the governed estate in bulk: GetAccountAuthorizationDetails (paginated) for users,
@@ -50,42 +73,81 @@ const DETAIL_READ_CONCURRENCY = 4;
  * and the key a secret holds have no bulk call, so they are read per identity, and only in scope:
  * a termination costs calls per NHI the person owns, not per NHI in the account.
  *
- * Scope is closed over key holding: a key secret in scope brings in the keys of the user it names
- * (tag nhigov:user), and a user in scope brings in the key secrets naming it, so the planner can
- * tell which secret holds which key. Only governed users are read: the connector role may touch
- * nothing else (its permissions are scoped to nhi-governed=true), so a secret naming an
- * ungoverned user is reported, not rotated.
+ * Scope is closed over key holding (closeOverKeyHolding), so the planner can tell which secret
+ * holds which key. Only governed users are read: the connector role may touch nothing else (its
+ * permissions are scoped to nhi-governed=true), so a secret naming an ungoverned user is
+ * reported, not rotated.
  */
 export async function readSnapshot(ctx: ConnectorContext, scope: SnapshotScope): Promise<Snapshot> {
-  const takenAt = ctx.now().toISOString();
-  const [details, listed] = await Promise.all([readAuthorizationDetails(ctx), readSecrets(ctx)]);
+  const bulk = await readBulk(ctx);
   const named = 'nhi' in scope ? [scope.nhi] : 'nhis' in scope ? scope.nhis : [];
   const inScope = (nhi: { name: string; arn: string; tags: Record<string, string> }): boolean =>
     'all' in scope ? true : 'owner' in scope ? ownerOf(nhi) === scope.owner : named.includes(nhi.name) || named.includes(nhi.arn);
-  const scopedUsers = new Set(details.users.filter(inScope).map((u) => u.name));
-  const keySecrets = listed.filter(holdsAccessKey);
-  const scopedSecrets = keySecrets.filter((s) => inScope(s) || scopedUsers.has(s.tags[SECRET_USER_TAG] ?? ''));
-  const governedNames = new Set(details.users.map((u) => u.name));
-  for (const secret of scopedSecrets) {
-    const holder = secret.tags[SECRET_USER_TAG] ?? '';
-    if (governedNames.has(holder)) scopedUsers.add(holder);
-  }
+  const closed = closeOverKeyHolding(
+    bulk,
+    bulk.users.filter(inScope).map((u) => u.name),
+    bulk.secrets.filter((s) => holdsAccessKey(s) && inScope(s)).map((s) => s.arn),
+  );
   // The whole account: the credential report saves per-user calls (console password, certificates, key use).
-  const report = 'all' in scope && scopedUsers.size > 0 ? await readCredentialReport(ctx) : null;
-  const keysByUser = new Map(await mapBounded([...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, async (name) => [name, await readAccessKeys(ctx, name, report?.get(name))] as const));
-  const credentialsByUser = await readUserCredentials(ctx, [...scopedUsers].sort(), DETAIL_READ_CONCURRENCY, report);
-  const heldByArn = new Map(await mapBounded(scopedSecrets, DETAIL_READ_CONCURRENCY, async (s) => [s.arn, await readHeldKeyId(ctx, s.arn)] as const));
-
-  const users = details.users.map((user) => {
-    const keys = keysByUser.get(user.name);
-    const held = credentialsByUser.get(user.name);
-    return keys ? { ...user, accessKeys: keys, ...(held ? { credentials: held.credentials, loginProfile: held.loginProfile } : {}) } : user;
-  });
-  const secrets = listed.map((secret) => (heldByArn.has(secret.arn) ? { ...secret, heldAccessKeyId: heldByArn.get(secret.arn) ?? null } : secret));
-  return { takenAt, users, roles: details.roles, secrets, ungoverned: details.ungoverned, groups: details.groups };
+  const report = 'all' in scope && closed.users.size > 0 ? await readCredentialReport(ctx) : null;
+  const detail = await readDetail(ctx, { keys: closed.users, credentials: closed.users, secrets: closed.secrets }, report);
+  return withDetail(bulk, detail, report);
 }
 
-async function readAuthorizationDetails(ctx: ConnectorContext): Promise<{ users: UserSnapshot[]; roles: RoleSnapshot[]; ungoverned: UngovernedPrincipal[]; groups: GroupSnapshot[] }> {
+/** GetAccountAuthorizationDetails and ListSecrets, side by side: a handful of pages for the whole account. */
+export async function readBulk(ctx: ConnectorContext): Promise<BulkRead> {
+  const takenAt = ctx.now().toISOString();
+  const [details, secrets] = await Promise.all([readAuthorizationDetails(ctx), readSecrets(ctx)]);
+  return { takenAt, ...details, secrets };
+}
+
+/**
+ * A selection closed over key holding: a key secret brings in the governed user it names (tag
+ * nhigov:user), and a user brings in every key secret naming it. Pure.
+ */
+export function closeOverKeyHolding(bulk: Pick<Snapshot, 'users' | 'secrets'>, userNames: Iterable<string>, secretArns: Iterable<string>): { users: Set<string>; secrets: Set<string> } {
+  const governed = new Set(bulk.users.map((u) => u.name));
+  const keySecrets = bulk.secrets.filter(holdsAccessKey);
+  const keySecretArns = new Set(keySecrets.map((s) => s.arn));
+  const users = new Set([...userNames].filter((name) => governed.has(name)));
+  const secrets = new Set([...secretArns].filter((arn) => keySecretArns.has(arn)));
+  for (const secret of keySecrets) {
+    const holder = secret.tags[SECRET_USER_TAG] ?? '';
+    if (secrets.has(secret.arn) && governed.has(holder)) users.add(holder);
+  }
+  for (const secret of keySecrets) if (users.has(secret.tags[SECRET_USER_TAG] ?? '')) secrets.add(secret.arn);
+  return { users, secrets };
+}
+
+/** Reads per identity exactly what `wanted` names. The report (a read of the whole account) spares key-use, console and certificate calls. */
+export async function readDetail(ctx: ConnectorContext, wanted: DetailWanted, report: ReadonlyMap<string, CredentialReportRow> | null): Promise<Detail> {
+  // IAM reads one after the other (one per-account throttle); Secrets Manager's alongside.
+  const readIam = async () => {
+    const keys = new Map(await mapBounded([...wanted.keys].sort(), DETAIL_READ_CONCURRENCY, async (name) => [name, await readAccessKeys(ctx, name, report?.get(name))] as const));
+    return { keys, credentials: await readUserCredentials(ctx, [...wanted.credentials].sort(), DETAIL_READ_CONCURRENCY, report) };
+  };
+  const [iam, held] = await Promise.all([readIam(), mapBounded([...wanted.secrets].sort(), DETAIL_READ_CONCURRENCY, async (arn) => [arn, await readHeldKeyId(ctx, arn)] as const)]);
+  return { ...iam, held: new Map(held) };
+}
+
+/**
+ * The snapshot: the bulk read with the detail merged in. A user whose keys were read and whose
+ * other credentials were not keeps the report's console password; a user whose keys were not read
+ * is what `unread` makes of it (by default, as the bulk read saw it).
+ */
+export function withDetail(bulk: BulkRead, detail: Detail, report: ReadonlyMap<string, CredentialReportRow> | null, unread: (user: UserSnapshot) => UserSnapshot = (user) => user): Snapshot {
+  const users = bulk.users.map((user): UserSnapshot => {
+    const keys = detail.keys.get(user.name);
+    if (!keys) return unread(user);
+    const held = detail.credentials.get(user.name);
+    const row = report?.get(user.name);
+    return { ...user, accessKeys: keys, ...(held ? { credentials: held.credentials, loginProfile: held.loginProfile } : row ? { loginProfile: row.passwordEnabled } : {}) };
+  });
+  const secrets = bulk.secrets.map((secret) => (detail.held.has(secret.arn) ? { ...secret, heldAccessKeyId: detail.held.get(secret.arn) ?? null } : secret));
+  return { takenAt: bulk.takenAt, users, roles: bulk.roles, secrets, ungoverned: bulk.ungoverned, groups: bulk.groups };
+}
+
+async function readAuthorizationDetails(ctx: ConnectorContext): Promise<Omit<BulkRead, 'takenAt' | 'secrets'>> {
   const groups: GroupSnapshot[] = [];
   const users: UserSnapshot[] = [];
   const roles: RoleSnapshot[] = [];

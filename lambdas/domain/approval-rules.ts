@@ -1,4 +1,5 @@
 import { normalizeEmail } from './approval-link.js';
+import { accountOfArn } from './accounts.js';
 import type { ApprovalRulePolicy, GovernancePolicy } from './policy.js';
 
 /**
@@ -32,7 +33,7 @@ export interface TouchedAction {
 
 /** The account id of an ARN (arn:aws:iam::123456789012:user/x), or '' when it has none. */
 export function accountOf(arn: string): string {
-  return arn.split(':')[4] ?? '';
+  return accountOfArn(arn) ?? '';
 }
 
 /** Why `rule` matches `action`, or null: kinds, then an NHI with every tag and in an account listed. */

@@ -96,6 +96,8 @@ export const signalCauseSchema = z.strictObject({
   /** The provider's own severity as given (GuardDuty's number, Security Hub's label). */
   severity: z.union([z.string().max(64), z.number()]).optional(),
   title: z.string().max(1024).optional(),
+  /** The account the provider reported from (the envelope's `account`): an NHI the trigger names by name is in it. */
+  account: z.string().regex(/^\d{12}$/).optional(),
 });
 export type SignalCause = z.infer<typeof signalCauseSchema>;
 

@@ -127,7 +127,10 @@ export interface StagedKey extends StagedRef {
   readonly actionId: string;
   /** The action's outcome in that change. */
   readonly actionStatus: ActionStatus | undefined;
+  /** The NHI as the change's plan named it (an ARN in a member account). */
   readonly nhi: string;
+  /** The account the credential is in (absent on plans made before accounts). */
+  readonly account?: string;
   /** When the deactivation was verified (its VERIFIED evidence), null when never. */
   readonly verifiedAt: string | null;
   readonly rollback: RollbackState;
@@ -159,7 +162,8 @@ export function stagedKeysOf(
         actionId: action.actionId,
         actionStatus: change.actions?.[action.actionId]?.status,
         ...key,
-        nhi: key.userName,
+        nhi: action.target.nhi,
+        ...(action.target.account ? { account: action.target.account } : {}),
         verifiedAt: verifiedAt.get(action.actionId) ?? null,
         rollback,
         finalized: finalized.has(action.actionId),
@@ -247,7 +251,7 @@ export function liveVerdict(key: StagedKey, live: LiveState): { due: true } | { 
 export function deletionIntent(key: StagedKey, liveBefore: JsonObject): ActionIntent {
   return {
     kind: key.finalKind,
-    target: { type: key.targetType, id: key.targetId, nhi: key.nhi },
+    target: { type: key.targetType, id: key.targetId, nhi: key.nhi, ...(key.account ? { account: key.account } : {}) },
     params: key.targetType === 'accessKey' ? { userName: key.userName, accessKeyId: key.targetId } : { userName: key.userName },
     finding: key.action.finding,
     phase: 0,

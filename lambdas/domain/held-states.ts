@@ -57,7 +57,9 @@ const VALUE_PARAMS: ReadonlySet<string> = new Set(['toOwner', 'issuedBefore']);
  */
 export function facetOf(action: Pick<PlanAction, 'target' | 'params' | 'after'>): string {
   const identity = Object.fromEntries(Object.entries(action.params).filter(([key]) => !VALUE_PARAMS.has(key)));
-  return `${action.target.type}:${action.target.id}:${Object.keys(action.after).sort().join(',')}:${contentHash(identity).slice(0, 16)}`;
+  // Names repeat across accounts (a user svc-a in two of them): a target's account is part of it.
+  const account = action.target.account ? `${action.target.account}:` : '';
+  return `${account}${action.target.type}:${action.target.id}:${Object.keys(action.after).sort().join(',')}:${contentHash(identity).slice(0, 16)}`;
 }
 
 /**

@@ -3,6 +3,7 @@
  * the NHIs the change touched, under the change's policy version. Pure decisions on that re-plan:
  * what is new work, whether the change's decision covers it, and the plan once it is added.
  */
+import { targetLabel } from './accounts.js';
 import type { ApprovalRequirement } from './approval-rules.js';
 import type { Plan, PlanAction } from './plan-model.js';
 import { OWNER_TAG, type Snapshot, type Tags } from './snapshot.js';
@@ -13,6 +14,13 @@ export const MAX_FOLLOW_UPS = 1;
 /** The NHIs (plan refs) the change writes to: what the re-plan reads. */
 export function touchedNhis(plan: Pick<Plan, 'actions'>): string[] {
   return [...new Set(plan.actions.map((a) => a.target.nhi))].sort();
+}
+
+/** The change's actions grouped by the account their targets are in (undefined: a plan made before accounts), in plan order. */
+export function actionsByAccount(plan: Pick<Plan, 'actions'>): Array<{ readonly account: string | undefined; readonly actions: PlanAction[] }> {
+  const groups = new Map<string | undefined, PlanAction[]>();
+  for (const action of plan.actions) groups.set(action.target.account, [...(groups.get(action.target.account) ?? []), action]);
+  return [...groups].map(([account, actions]) => ({ account, actions }));
 }
 
 const OWNERSHIP_KINDS = new Set(['iam.moveOwnerTag', 'secrets.moveOwnerTag']);
@@ -38,7 +46,7 @@ export function snapshotAsFound(plan: Pick<Plan, 'actions'>, live: Snapshot): Sn
   return { ...live, users: live.users.map(retag), roles: live.roles.map(retag), secrets: live.secrets.map(retag) };
 }
 
-const identity = (a: Pick<PlanAction, 'kind' | 'target'>): string => `${a.kind}|${a.target.type}|${a.target.id}`;
+const identity = (a: Pick<PlanAction, 'kind' | 'target'>): string => `${a.kind}|${a.target.account ?? ''}|${a.target.type}|${a.target.id}`;
 
 /**
  * What the re-plan asks for that the change does not already hold: an action of a kind on a
@@ -47,10 +55,10 @@ const identity = (a: Pick<PlanAction, 'kind' | 'target'>): string => `${a.kind}|
  * re-plan would move, a rotation, an ownership move) and the keys its rotations made (held now by
  * the secrets it rotated: the service's new credential).
  */
-export function newWork(plan: Pick<Plan, 'actions'>, replan: Pick<Plan, 'actions'>, live: Snapshot): PlanAction[] {
+export function newWork(plan: Pick<Plan, 'actions'>, replan: Pick<Plan, 'actions'>, live: readonly Snapshot[]): PlanAction[] {
   const done = new Set(plan.actions.map(identity));
   const rotated = new Set(plan.actions.filter((a) => a.kind === 'secrets.rotateAccessKeySecret').map((a) => String(a.params.secretId)));
-  const made = new Set(live.secrets.filter((s) => rotated.has(s.name) && s.heldAccessKeyId).map((s) => s.heldAccessKeyId));
+  const made = new Set(live.flatMap((l) => l.secrets).filter((s) => rotated.has(s.name) && s.heldAccessKeyId).map((s) => s.heldAccessKeyId));
   return replan.actions.filter((a) => a.group !== 'ownership' && !done.has(identity(a)) && !(a.kind === 'iam.deactivateAccessKey' && made.has(String(a.params.accessKeyId))));
 }
 
@@ -73,5 +81,5 @@ export function withFollowUp(plan: Plan, work: readonly PlanAction[]): Plan {
 
 /** The drift in words, for the escalation: each piece of new work, kind and exact target. */
 export function describeWork(work: readonly PlanAction[]): string {
-  return work.map((a) => `${a.kind} on ${a.target.type} ${a.target.id} (${a.target.nhi})`).join('; ');
+  return work.map((a) => `${a.kind} on ${targetLabel(a.target)} (${a.target.nhi})`).join('; ');
 }

@@ -42,8 +42,8 @@ export function decideOutcome(plan: Plan, results: readonly ActionResult[], poli
   return { status: 'ESCALATED', next: 'ESCALATE', reasonCodes, rollbackActionIds: [] };
 }
 
-/** Findings that need a person: a change reporting one ends ESCALATED, whatever it wrote. */
-export const ESCALATING_FINDINGS: readonly ReasonCode[] = ['OWNER_UNKNOWN', 'GOVERNANCE_REMOVED', 'OWNER_TAG_CHANGED'];
+/** Findings that need a person (an NHI without an owner, an account that could not be read): a change reporting one ends ESCALATED, whatever it wrote. */
+export const ESCALATING_FINDINGS: readonly ReasonCode[] = ['OWNER_UNKNOWN', 'GOVERNANCE_REMOVED', 'OWNER_TAG_CHANGED', 'CONNECTOR_ACCESS_DENIED'];
 
 /** The findings of a plan that need a person (each code once, in the order found). */
 export function escalatingFindings(plan: Pick<Plan, 'findings'>): ReasonCode[] {

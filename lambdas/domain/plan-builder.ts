@@ -28,9 +28,10 @@ export interface PlannedAction {
  * Turns intents into exact, ordered plan actions: before/after from the snapshot, the
  * fingerprint, the inverse, risk and idempotency key. Intents whose target is already in the
  * desired state are dropped (re-planning after apply yields nothing), and so are repeats of an
- * intent already planned (same kind and params).
+ * intent already planned (same kind and params). `account` is stamped on every target: the
+ * account the snapshot was read in, where connectors will act.
  */
-export function buildActions(changeId: string, intents: readonly ActionIntent[], snapshot: Snapshot, catalog: ActionKindCatalog): PlannedAction[] {
+export function buildActions(changeId: string, intents: readonly ActionIntent[], snapshot: Snapshot, catalog: ActionKindCatalog, account?: string): PlannedAction[] {
   const ordered = intents
     .map((intent, index) => ({ intent, index }))
     .sort((a, b) => a.intent.phase - b.intent.phase || a.index - b.index)
@@ -42,7 +43,8 @@ export function buildActions(changeId: string, intents: readonly ActionIntent[],
     if (!spec) throw new AppError('POLICY_INVALID', `the policy asks for action kind "${intent.kind}", which no connector provides`);
     const params = acceptedParams(spec, intent.params);
     const paramsHash = contentHash(params);
-    const identity = `${intent.kind}:${paramsHash}`;
+    // Names repeat across accounts (a user svc-a in two of them): the account is part of what an action is.
+    const identity = account ? `${account}:${intent.kind}:${paramsHash}` : `${intent.kind}:${paramsHash}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
     const before = intent.before ?? spec.beforeFromSnapshot(params, snapshot);
@@ -55,7 +57,7 @@ export function buildActions(changeId: string, intents: readonly ActionIntent[],
       actionId: `a${planned.length + 1}`,
       kind: intent.kind,
       params,
-      target: intent.target,
+      target: account ? { ...intent.target, account } : intent.target,
       before,
       after,
       fingerprint,

@@ -12,8 +12,10 @@ export interface ActionTarget {
   readonly type: 'accessKey' | 'credential' | 'user' | 'role' | 'secret';
   /** Exact identifier: AccessKeyId, SSH key / certificate / service-specific credential id, user/role name, secret name. */
   readonly id: string;
-  /** The NHI (user, role or secret name) the target belongs to. */
+  /** The NHI the target belongs to: its name in the stack's own account, its ARN in a member account. */
   readonly nhi: string;
+  /** The AWS account the target lives in (connectors act there); absent on plans made before accounts. */
+  readonly account?: string;
 }
 
 export interface ActionInvocation {
@@ -46,6 +48,8 @@ export interface PlanAction extends ActionInvocation {
 /** Something the plan found and reports without an action (owner unknown, exempted, key age...). */
 export interface PlanFinding {
   readonly nhi: string;
+  /** The account the NHI (or, for an account that could not be read, the finding) is about. */
+  readonly account?: string;
   readonly reasonCode: ReasonCode;
   readonly message: string;
   readonly data?: JsonObject;

@@ -15,7 +15,7 @@ const planAction = z.strictObject({
   actionId: z.string().min(1),
   kind: z.string().min(1),
   params: jsonObjectSchema,
-  target: z.strictObject({ type: z.enum(['accessKey', 'credential', 'user', 'role', 'secret']), id: z.string(), nhi: z.string() }),
+  target: z.strictObject({ type: z.enum(['accessKey', 'credential', 'user', 'role', 'secret']), id: z.string(), nhi: z.string(), account: z.string().regex(/^\d{12}$/).optional() }),
   before: jsonObjectSchema,
   after: jsonObjectSchema,
   fingerprint: z.string(),
@@ -45,7 +45,7 @@ export const planSchema: z.ZodType<Plan> = z.strictObject({
   createdAt: z.string(),
   asOf: z.string(),
   actions: z.array(planAction),
-  findings: z.array(z.strictObject({ nhi: z.string(), reasonCode, message: z.string(), data: jsonObjectSchema.optional(), owner: z.string().optional() })),
+  findings: z.array(z.strictObject({ nhi: z.string(), account: z.string().regex(/^\d{12}$/).optional(), reasonCode, message: z.string(), data: jsonObjectSchema.optional(), owner: z.string().optional() })),
   approval: z.strictObject({
     required: z.boolean(),
     reasons: z.array(z.string()),

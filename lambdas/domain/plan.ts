@@ -6,7 +6,7 @@ import { buildActions, type ActionIntent, type PlannedAction } from './plan-buil
 import type { RuleContext, RuleOutput } from './rules/context.js';
 import { approvalRequirements, approversOfRequirements, DEFAULT_RULE, type TouchedAction } from './approval-rules.js';
 import { normalizeEmail } from './approval-link.js';
-import { Estate } from './rules/estate.js';
+import { Estate, Estates, type EstateLookup } from './rules/estate.js';
 import { terminationRule } from './rules/termination.js';
 import { ownerChangeRule } from './rules/owner-change.js';
 import { credentialExposureRule } from './rules/credential-exposure.js';
@@ -22,12 +22,32 @@ export interface PlanInput {
   readonly policy: GovernancePolicy;
   readonly policyVersion: string;
   readonly event: GovernanceEvent;
-  readonly snapshot: Snapshot;
+  /** The live state of each account the trigger concerns (the stack's own first), as read. */
+  readonly estates: readonly AccountEstate[];
+  /** Governed accounts that could not be read: each is a CONNECTOR_ACCESS_DENIED finding, and the change escalates. */
+  readonly unreadable?: readonly UnreadableAccount[];
   readonly now: Date;
   readonly catalog: ActionKindCatalog;
   readonly requestedBy?: string;
   /** Held states (deriveHeldStates): a reconcile also plans the way back for those that drifted. */
   readonly held?: readonly HeldState[];
+}
+
+/** One account's live state. */
+export interface AccountEstate {
+  /** The account id, stamped on every target planned in it; absent: not known (tests, dry runs of old stacks). */
+  readonly account?: string;
+  readonly snapshot: Snapshot;
+  /** A member account: its NHIs are named by ARN in the plan. */
+  readonly member?: boolean;
+}
+
+/** A governed account the planner could not read (its member role missing or denied). */
+export interface UnreadableAccount {
+  readonly account: string;
+  /** The role that was refused. */
+  readonly roleArn: string;
+  readonly message: string;
 }
 
 /** What a trigger asks for, before exemptions: the rules of the policy, one module per trigger. */
@@ -51,18 +71,20 @@ function evaluateRules(ctx: RuleContext, event: GovernanceEvent): RuleOutput {
  * when the event names an NHI ambiguously; never targets an NHI outside the governed set.
  */
 export function planChange(input: PlanInput): Plan {
-  const { policy, now, snapshot } = input;
-  const estate = new Estate(snapshot);
-  const ctx: RuleContext = { policy, changeId: input.changeId, now, asOf: asOfFor(input), estate, catalog: input.catalog, keySlotsTaken: new Map() };
-  const base = evaluateRules(ctx, input.event);
-  const held = heldStateRule(ctx, input.event, input.held ?? [], base.intents);
-  const heldFindings = [...base.findings, ...held.findings, ...ungovernedRule(ctx, input.event, input.held ?? [])];
-  const rules = { intents: [...base.intents, ...held.intents], findings: outsideGovernance(input.event, input.held ?? [], heldFindings) };
-  const findings = [...rules.findings];
-  const intents = rules.intents.filter((intent) => admitted(intent, estate, policy, now, findings));
-  const planned = buildActions(input.changeId, intents, snapshot, input.catalog);
+  const { policy, now } = input;
+  const parts = input.estates.map((part) => planAccount(input, part));
+  const estate = new Estates(parts.map((p) => p.estate));
+  // One plan across accounts: ordered by phase (ownership before revocation everywhere), then numbered.
+  const planned = parts
+    .flatMap((p) => p.planned)
+    .map((p, index) => ({ p, index }))
+    .sort((a, b) => a.p.action.phase - b.p.action.phase || a.index - b.index)
+    .map(({ p }, i): PlannedAction => ({ ...p, action: { ...p.action, actionId: `a${i + 1}` } }));
+  const findings = [...parts.flatMap((p) => p.findings), ...(input.unreadable ?? []).map(unreadableFinding)];
+  const approvalFree = new Set(parts.flatMap((p) => [...p.approvalFree]));
+  const asOf = asOfFor(input);
   // Putting back a verified revocation is the decision already taken (policy heldStates.approval).
-  const gated = planned.filter((p) => !held.approvalFree.has(p.intent));
+  const gated = planned.filter((p) => !approvalFree.has(p.intent));
   const touched = (p: PlannedAction): NhiSnapshot[] => nhisOf(p.intent, estate);
   const owners = new Set(planned.flatMap(touched).map(ownerOf).filter((o): o is string => o !== null));
   if (input.event.detailType === 'Employee Terminated') owners.add(input.event.detail.email);
@@ -85,7 +107,7 @@ export function planChange(input: PlanInput): Plan {
     },
     policyVersion: input.policyVersion,
     createdAt: now.toISOString(),
-    asOf: ctx.asOf.toISOString(),
+    asOf: asOf.toISOString(),
     actions: planned.map((p) => p.action),
     findings: findings.map((f) => withOwner(f, estate)),
     approval: {
@@ -101,8 +123,43 @@ export function planChange(input: PlanInput): Plan {
   };
 }
 
+interface AccountPlan {
+  readonly estate: Estate;
+  readonly planned: readonly PlannedAction[];
+  readonly findings: readonly PlanFinding[];
+  /** Intents that need no approval (putting a held state back). */
+  readonly approvalFree: ReadonlySet<ActionIntent>;
+}
+
+/** The rules of the trigger over one account's estate: its admitted actions and its findings. */
+function planAccount(input: PlanInput, part: AccountEstate): AccountPlan {
+  const { policy, now } = input;
+  const estate = new Estate(part.snapshot, part.member === true);
+  const ctx: RuleContext = { policy, changeId: input.changeId, now, asOf: asOfFor(input), estate, catalog: input.catalog, keySlotsTaken: new Map() };
+  const base = evaluateRules(ctx, input.event);
+  const heldStates = input.held ?? [];
+  const held = heldStateRule(ctx, input.event, heldStates, base.intents);
+  const heldFindings = [...base.findings, ...held.findings, ...ungovernedRule(ctx, input.event, heldStates)];
+  const findings = outsideGovernance(input.event, heldStates, heldFindings);
+  const intents = [...base.intents, ...held.intents].filter((intent) => admitted(intent, estate, policy, now, findings));
+  const planned = buildActions(input.changeId, intents, part.snapshot, input.catalog, part.account);
+  const inAccount = part.account ? findings.map((f): PlanFinding => ({ ...f, account: part.account ?? '' })) : findings;
+  return { estate, planned, findings: inAccount, approvalFree: held.approvalFree };
+}
+
+/** An account the planner could not read: named with its account, routed as CONNECTOR_ACCESS_DENIED. */
+function unreadableFinding(unreadable: UnreadableAccount): PlanFinding {
+  return {
+    nhi: unreadable.roleArn,
+    account: unreadable.account,
+    reasonCode: 'CONNECTOR_ACCESS_DENIED',
+    message: `account ${unreadable.account} was not read, nothing in it is planned: ${unreadable.message}`,
+    data: { account: unreadable.account, roleArn: unreadable.roleArn },
+  };
+}
+
 /** A finding with its NHI's owner tag, when the NHI is governed and has one. */
-function withOwner(finding: PlanFinding, estate: Estate): PlanFinding {
+function withOwner(finding: PlanFinding, estate: EstateLookup): PlanFinding {
   const nhi = estate.byRef(finding.nhi);
   const owner = nhi ? ownerOf(nhi) : null;
   return owner ? { ...finding, owner } : finding;
@@ -114,12 +171,12 @@ function recipientsOf(planned: readonly PlannedAction[]): string[] {
   return [...new Set(to.filter((o): o is string => typeof o === 'string').map(normalizeEmail))].sort();
 }
 
-function touchedAction(p: PlannedAction, nhis: readonly NhiSnapshot[], estate: Estate): TouchedAction {
+function touchedAction(p: PlannedAction, nhis: readonly NhiSnapshot[], estate: EstateLookup): TouchedAction {
   return { actionId: p.action.actionId, kind: p.action.kind, nhis: nhis.map((n) => ({ ref: estate.ref(n), arn: n.arn, tags: n.tags })) };
 }
 
 /** The NHIs an intent writes to: its target's and the ones it touches. */
-function nhisOf(intent: ActionIntent, estate: Estate): NhiSnapshot[] {
+function nhisOf(intent: ActionIntent, estate: EstateLookup): NhiSnapshot[] {
   return [intent.target.nhi, ...(intent.touches ?? [])].map((ref) => estate.byRef(ref)).filter((nhi): nhi is NhiSnapshot => nhi !== null);
 }
 
@@ -154,7 +211,7 @@ function asOfFor(input: PlanInput): Date {
   return input.now;
 }
 
-function approvalReasonsFor(policy: GovernancePolicy, planned: readonly PlannedAction[], touched: (p: PlannedAction) => NhiSnapshot[], estate: Estate, afterTheFact: boolean): string[] {
+function approvalReasonsFor(policy: GovernancePolicy, planned: readonly PlannedAction[], touched: (p: PlannedAction) => NhiSnapshot[], estate: EstateLookup, afterTheFact: boolean): string[] {
   const reasons: string[] = [];
   const required = Object.entries(policy.approval.requiredForTags);
   if (required.length > 0) {

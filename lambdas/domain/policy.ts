@@ -55,6 +55,13 @@ const heldStates = z.strictObject({
 });
 
 /** Desired permissions (docs/policy.md#baselines): what a governed NHI may hold; reconcile plans the excess away. */
+/** A governed member account (docs/accounts.md): connectors assume ROLE_NAME there. */
+const memberAccount = z.strictObject({
+  // Unquoted in YAML it is a number, and an id with leading zeros would lose them.
+  id: z.string({ error: 'a 12-digit account id as a string (quote it in YAML)' }).regex(/^\d{12}$/, 'a 12-digit account id'),
+  roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name').optional(),
+});
+
 const baseline = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
   /** All listed tags equal; omitted: every governed NHI. */
@@ -135,6 +142,8 @@ export const policySchema = z.strictObject({
     owner: email,
   }),
   exemptions: z.array(exemption),
+  /** Member accounts governed besides the stack's own (always governed). */
+  accounts: z.array(memberAccount).optional(),
   baselines: z.array(baseline).optional(),
   heldStates: heldStates.optional(),
   attestation: attestation.optional(),
@@ -144,6 +153,7 @@ export type GovernancePolicy = z.infer<typeof policySchema>;
 export type Exemption = z.infer<typeof exemption>;
 export type ApprovalRulePolicy = z.infer<typeof approvalRule>;
 export type BaselinePolicy = z.infer<typeof baseline>;
+export type MemberAccountPolicy = z.infer<typeof memberAccount>;
 
 /**
  * Parses and validates a policy document (YAML or JSON text). Throws POLICY_INVALID naming
@@ -179,6 +189,11 @@ function crossFieldIssues(policy: GovernancePolicy): string[] {
     if (!members) issues.push(`approval.rules.${i}.group: "${rule.group}" is not defined in approval.groups`);
     else if ((rule.minApprovers ?? 1) > new Set(members).size) issues.push(`approval.rules.${i}.minApprovers: ${rule.minApprovers ?? 1} exceeds the ${new Set(members).size} members of "${rule.group}"`);
     if (!rule.match.tags && !rule.match.accounts && !rule.match.kinds) issues.push(`approval.rules.${i}.match: name at least one of tags, accounts, kinds`);
+  }
+  const accountIds = new Set<string>();
+  for (const [i, account] of (policy.accounts ?? []).entries()) {
+    if (accountIds.has(account.id)) issues.push(`accounts.${i}.id: "${account.id}" is listed twice`);
+    accountIds.add(account.id);
   }
   const baselineNames = new Set<string>();
   for (const [i, b] of (policy.baselines ?? []).entries()) {

@@ -10,6 +10,19 @@ export interface AccessKeySnapshot {
   readonly lastUsedAt: string | null;
 }
 
+/**
+ * One access key of a user as the IAM credential report shows it (a slot: access_key_1, _2). The
+ * report names no AccessKeyId and can be hours old: enough to tell which users may need an action,
+ * never enough to act.
+ */
+export interface ReportedAccessKey {
+  readonly active: boolean;
+  /** When the key was created (the report's "last rotated"); null: the report does not say. */
+  readonly createdAt: string | null;
+  /** null: never used, or the report does not say. */
+  readonly lastUsedAt: string | null;
+}
+
 export interface InlinePolicySnapshot {
   readonly name: string;
   /** The policy document as JSON (kept so the inverse can re-put it). */
@@ -47,6 +60,12 @@ export interface UserSnapshot {
   readonly credentials?: readonly UserCredentialSnapshot[];
   /** The user has a console password; undefined: not read (out of scope). */
   readonly loginProfile?: boolean;
+  /**
+   * Set when the user's access keys were not read one by one but taken from the credential report
+   * (the first, bulk pass of a reconcile of a whole account): `accessKeys` is then empty and means
+   * not read. undefined: `accessKeys` is what ListAccessKeys said (or, out of scope, not read).
+   */
+  readonly reportedKeys?: readonly ReportedAccessKey[];
 }
 
 export interface RoleSnapshot {
@@ -96,6 +115,12 @@ export interface Snapshot {
   readonly ungoverned?: readonly UngovernedPrincipal[];
   /** IAM groups with their inline policies (what a membership grants); absent: not read. */
   readonly groups?: readonly GroupSnapshot[];
+  /**
+   * Set by a reconcile of a whole account (handlers/core/planning-read.ts): per-identity detail was
+   * read only for the NHIs that may need action; the other users carry `reportedKeys`, the other
+   * key secrets no held key. Absent: every NHI in scope was read one by one.
+   */
+  readonly detailFromReport?: boolean;
 }
 
 export interface GroupSnapshot {
@@ -112,6 +137,19 @@ export const SECRET_KIND_ACCESS_KEY = 'iam-access-key';
 
 export function holdsAccessKey(secret: SecretSnapshot): boolean {
   return secret.tags[SECRET_KIND_TAG] === SECRET_KIND_ACCESS_KEY && Boolean(secret.tags[SECRET_USER_TAG]);
+}
+
+/**
+ * In a snapshot whose detail comes partly from the credential report: true when a rule cannot judge
+ * this NHI's per-identity state, a user whose keys only the report gave or whose other credentials
+ * were not read, a key secret whose held key was not read. Rules treat it as an NHI that may need
+ * action, so that it is read one by one before the plan is made.
+ */
+export function detailNotRead(snapshot: Snapshot, nhi: NhiSnapshot): boolean {
+  if (!snapshot.detailFromReport) return false;
+  if (nhi.type === 'user') return nhi.reportedKeys !== undefined || nhi.credentials === undefined;
+  if (nhi.type === 'secret') return holdsAccessKey(nhi) && nhi.heldAccessKeyId === undefined;
+  return false;
 }
 
 export function isGoverned(nhi: { tags: Tags }): boolean {

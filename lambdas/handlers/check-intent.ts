@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTION_CATALOG } from '../connectors/registry.js';
 import { readSnapshot } from '../connectors/snapshot-reader.js';
 import { governanceEventSchema } from '../domain/events.js';
-import { coveredByDecision, describeWork, MAX_FOLLOW_UPS, newWork, snapshotAsFound, touchedNhis, withFollowUp } from '../domain/intent.js';
+import { actionsByAccount, coveredByDecision, describeWork, MAX_FOLLOW_UPS, newWork, snapshotAsFound, touchedNhis, withFollowUp } from '../domain/intent.js';
 import type { Outcome } from '../domain/outcome.js';
 import { actionIdsByPhase, planChange } from '../domain/plan.js';
 import type { JsonObject } from '../domain/plan-model.js';
@@ -47,9 +47,15 @@ export async function checkIntentCore(rt: Runtime, input: z.infer<typeof inputSc
   const { changeId, round } = input;
   const plan = await rt.loadPlan(input.planHash);
   const signed = await rt.loadPolicyVersion(plan.policyVersion);
-  const live = await readSnapshot(rt.connectors, { nhis: touchedNhis(plan) });
-  const replan = planChange({ changeId, policy: signed.policy, policyVersion: plan.policyVersion, event: input.event, snapshot: snapshotAsFound(plan, live), now: new Date(), catalog: ACTION_CATALOG });
-  const work = newWork(plan, replan, live);
+  // Each account the change acted in is read again there, as the change found it (owner tags it moved put back).
+  const estates = await Promise.all(
+    actionsByAccount(plan).map(async ({ account, actions }) => {
+      const live = await readSnapshot(await rt.connectorsFor(plan, { account }, 'read'), { nhis: touchedNhis({ actions }) });
+      return { live, estate: { ...(account ? { account } : {}), member: account !== undefined && account !== rt.home?.id, snapshot: snapshotAsFound({ actions }, live) } };
+    }),
+  );
+  const replan = planChange({ changeId, policy: signed.policy, policyVersion: plan.policyVersion, event: input.event, estates: estates.map((e) => e.estate), now: new Date(), catalog: ACTION_CATALOG });
+  const work = newWork(plan, replan, estates.map((e) => e.live));
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion } as const;
   const drift: JsonObject = { round, work: work.map((a) => ({ kind: a.kind, target: { ...a.target }, before: a.before, after: a.after })) };
   if (work.length === 0) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { connectorAction } from '../connectors/registry.js';
 import { contentHash } from '../domain/canonical.js';
-import { AppError } from '../domain/reasons.js';
+import { AppError, isAppError } from '../domain/reasons.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
 const inputSchema = z.object({ changeId: z.string().min(1), planHash: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -13,9 +13,21 @@ const inputSchema = z.object({ changeId: z.string().min(1), planHash: z.string()
 export async function checkStaleCore(rt: Runtime, changeId: string, planHash: string): Promise<{ stale: false }> {
   const plan = await rt.loadPlan(planHash);
   const moved: Array<{ actionId: string; expected: string; observed: Record<string, unknown> }> = [];
+  const unreachable: Array<{ actionId: string; account: string; message: string }> = [];
   for (const action of plan.actions) {
-    const live = await connectorAction(action.kind).read(rt.connectors, action.params);
-    if (contentHash(live) !== action.fingerprint) moved.push({ actionId: action.actionId, expected: action.fingerprint, observed: live });
+    try {
+      const live = await connectorAction(action.kind).read(await rt.connectorsFor(plan, action.target, 'read'), action.params);
+      if (contentHash(live) !== action.fingerprint) moved.push({ actionId: action.actionId, expected: action.fingerprint, observed: live });
+    } catch (error) {
+      const account = action.target.account;
+      if (!isAppError(error) || error.reasonCode !== 'CONNECTOR_ACCESS_DENIED' || account === undefined || account === rt.home?.id) throw error;
+      unreachable.push({ actionId: action.actionId, account, message: error.message });
+    }
+  }
+  // A member account that cannot be reached fails only its own actions: Write refuses them unwritten (nothing checked, nothing written).
+  for (const { actionId, account, message } of unreachable) {
+    await rt.evidence.append({ changeId, type: 'WRITE_FAILED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, actionId, reasonCode: 'CONNECTOR_ACCESS_DENIED', data: { account, message, attempt: 0 } });
+    await rt.changes.recordAction(changeId, actionId, { status: 'FAILED', attempts: 0, reasonCode: 'CONNECTOR_ACCESS_DENIED' });
   }
   if (moved.length > 0) {
     await rt.evidence.append({ changeId, type: 'STALE_CHECKED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, reasonCode: 'PLAN_STALE', data: { planHash, moved: moved as never } });

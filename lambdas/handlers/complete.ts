@@ -27,12 +27,14 @@ export async function completeCore(rt: Runtime, input: z.infer<typeof inputSchem
   if (status === 'ESCALATED') {
     const routes = [...new Set(reasonCodes.map((code) => REASON_CODES[code].route).filter((r) => r !== null))];
     const notified = await notifyEscalation(rt, { changeId, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}), reasonCodes });
-    await rt.evidence.append({ changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes, notified } });
+    await rt.evidence.appendOnce('ESCALATED', { changeId, type: 'ESCALATED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { reasonCodes, routes, notified } });
   }
   const routed = await routeFindings(rt, { changeId, status, trigger: change?.trigger ?? 'change', ...(change?.planHash ? { planHash: change.planHash } : {}) });
-  if (routed) await rt.evidence.append({ changeId, type: 'FINDINGS_ROUTED', actor: AUTOMATION_ACTOR, policyVersion, data: routed });
-  // On the chain (with everything handed over before it) before the change shows as ended.
-  await rt.evidence.record({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } });
+  if (routed) await rt.evidence.appendOnce('FINDINGS_ROUTED', { changeId, type: 'FINDINGS_ROUTED', actor: AUTOMATION_ACTOR, policyVersion, data: routed });
+  // On the chain (with everything handed over before it) before the change shows as ended. A
+  // retried Complete (a long change whose evidence the writer is still catching up on) waits for
+  // the same COMPLETED rather than adding a second.
+  await rt.evidence.record({ changeId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, ...(reasonCodes[0] ? { reasonCode: reasonCodes[0] } : {}), data: { status, reasonCodes, ...failure } }, { once: 'COMPLETED' });
   if (change) await rt.changes.update(changeId, { status, reasonCodes });
   // The head leaves the evidence table: a signed checkpoint in storage no function role can overwrite.
   if (rt.checkpoints) await checkpointEnded(rt, changeId);

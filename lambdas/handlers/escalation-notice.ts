@@ -23,7 +23,7 @@ export async function notifyEscalation(rt: Runtime, input: { changeId: string; t
     const client = ses;
     const deliveries: JsonObject[] = [];
     for (const recipient of recipients) {
-      const message = escalationEmail(input.changeId, input.trigger, recipient, input.reasonCodes);
+      const message = escalationEmail(input.changeId, input.trigger, recipient, input.reasonCodes, plan?.findings ?? []);
       try {
         await sendEmail(client, { from, to: [recipient.email], ...message });
         deliveries.push({ channel: 'email', route: recipient.route, to: recipient.email, reasonCodes: recipient.reasonCodes, delivered: true });

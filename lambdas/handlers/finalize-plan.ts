@@ -72,7 +72,7 @@ export async function finalizePlanCore(rt: Runtime, input: z.infer<typeof inputS
       const { toCheck, skipped } = preselect(staged, window);
       const due: Array<{ key: StagedKey; live: JsonObject }> = [];
       for (const key of toCheck) {
-        const live = await readStagedLive(rt.connectors, key);
+        const live = await readStagedLive(await rt.connectorsFor({ changeId, policyVersion }, key, 'read'), key);
         const verdict = liveVerdict(key, live.state);
         if (verdict.due) due.push({ key, live: live.before });
         else skipped.push(verdict.skip);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { changeIdForEvent, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
 import { parseIncomingEvent, type SignalContext } from '../domain/signals/index.js';
@@ -12,7 +12,12 @@ import { emitEventIdReused, emitEventIgnored } from './governance-metrics.js';
 import { runtime, type Runtime } from './runtime.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const sfn = new SFNClient({});
+/**
+ * Bounded: with no timeout one StartExecution that never answers holds the function until its own
+ * 30 s timeout, which fails the whole batch (every message back only after the queue's visibility
+ * timeout). A timed-out call is retried by the SDK; the execution name makes the retry idempotent.
+ */
+const sfn = new SFNClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 8_000 } });
 
 /** Starts execution `name` once (tests pass their own). */
 export type ExecutionStarter = (request: { readonly stateMachineArn: string; readonly name: string; readonly input: string }) => Promise<StartedExecution>;
@@ -42,6 +47,8 @@ export class EventIdReusedError extends AppError {
 
 /** How long a redelivery waits for the first delivery's change record (Plan writes it within a second). */
 const RECORD_WAIT_MS = 5_000;
+/** What one record may take at most (a start with its retries, a redelivery's record wait): none begins with less left. */
+const RECORD_RESERVE_MS = 10_000;
 
 /**
  * Parses one event at the edge and starts a change per trigger it yields. The execution name is
@@ -152,12 +159,19 @@ function sourceOf(raw: unknown): string {
  * dropped; a failed start is retried, and a reused event id fails every time, so SQS moves it
  * to the dead-letter queue (alarmed).
  */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   const rt = runtime();
   const stateMachineArn = rt.env.NHIGOV_CHANGE_STATE_MACHINE_ARN;
   if (!stateMachineArn) throw new AppError('INPUT_INVALID', 'NHIGOV_CHANGE_STATE_MACHINE_ARN is not set');
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
+  for (const [index, record] of event.Records.entries()) {
+    if (context && context.getRemainingTimeInMillis() < RECORD_RESERVE_MS) {
+      // Too little time left for another start: hand the rest back rather than time out the batch.
+      const rest = event.Records.slice(index).map((r) => ({ itemIdentifier: r.messageId }));
+      rt.logger.warn('batch handed back unprocessed: the function is about to time out', { records: rest.length });
+      batchItemFailures.push(...rest);
+      break;
+    }
     let body: unknown;
     try {
       body = JSON.parse(record.body);

@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { ACTION_CATALOG } from '../connectors/registry.js';
-import { readSnapshot } from '../connectors/snapshot-reader.js';
-import { accessKeyOwner } from '../connectors/iam/access-key-owner.js';
 import { governanceEventSchema, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
 import { toJsonObject } from '../domain/plan-schema.js';
-import type { ConnectorContext } from '../connectors/types.js';
 import type { JsonObject, Plan } from '../domain/plan-model.js';
-import type { Snapshot } from '../domain/snapshot.js';
 import { actionIdsByPhase, planChange, planDecision, type PlanDecision } from '../domain/plan.js';
 import type { SignedPolicy } from '../domain/policy-signature.js';
 import { snapshotScopeFor } from '../domain/snapshot-scope.js';
@@ -14,6 +10,7 @@ import { beginChange } from './core/begin-change.js';
 import { loadChangeHistory } from './core/change-history.js';
 import { deriveHeldStates } from '../domain/held-states.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
+import { planningRead, readEventEstates } from './core/account-estates.js';
 
 /** Moved to lambdas/domain/snapshot-scope.ts; re-exported for existing callers. */
 export { snapshotScopeFor };
@@ -47,10 +44,11 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
     triggered: () => ({ actor: requestedBy ?? event.cause?.source ?? event.source, data: { ...triggerData(event), source: event.source } }),
     replayRefusesNewPolicy: true,
     plan: async ({ policy, version: policyVersion }) => {
-      const snapshot = await readTriggerSnapshot(rt.connectors, event);
       // A reconcile also checks what verified changes left: their held states.
       const held = event.detailType === 'Reconcile Requested' ? [...deriveHeldStates(await loadChangeHistory(rt)).values()] : [];
-      const plan = planChange({ changeId, policy, policyVersion, event, snapshot, now, catalog: ACTION_CATALOG, held, ...(requestedBy ? { requestedBy } : {}) });
+      const input = { changeId, policy, policyVersion, event, now, catalog: ACTION_CATALOG, held, ...(requestedBy ? { requestedBy } : {}) };
+      const { estates, unreadable } = await readEventEstates(rt, policy, changeId, event, planningRead(event, (estate) => planChange({ ...input, estates: [estate] })));
+      const plan = planChange({ ...input, estates, unreadable });
       return {
         plan,
         planned: { findings: plan.findings.map((f) => ({ nhi: f.nhi, reasonCode: f.reasonCode, message: f.message })) },
@@ -74,15 +72,6 @@ export async function planCore(rt: Runtime, changeId: string, event: GovernanceE
 /** TRIGGERED's data: the trigger, and the provider signal it was made from. */
 function triggerData(event: GovernanceEvent): JsonObject {
   return toJsonObject({ eventId: event.id, detailType: event.detailType, detail: event.detail, ...(event.cause ? { cause: event.cause } : {}) });
-}
-
-/**
- * The live state a trigger's plan reads. An exposed key the event names no user for (AWS Health)
- * is traced to its user first: IAM tells, by key id.
- */
-export async function readTriggerSnapshot(connectors: ConnectorContext, event: GovernanceEvent): Promise<Snapshot> {
-  const keyOwner = event.detailType === 'Credential Exposed' && !event.detail.nhi && event.detail.accessKeyId ? await accessKeyOwner(connectors, event.detail.accessKeyId) : undefined;
-  return readSnapshot(connectors, snapshotScopeFor(event, keyOwner));
 }
 
 function findingCodes(plan: Plan): Plan['findings'][number]['reasonCode'][] {

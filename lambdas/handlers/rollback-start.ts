@@ -31,7 +31,7 @@ export async function rollbackStartCore(rt: Runtime, changeId: string, planHash:
     const connector = connectorAction(action.kind);
     let live: JsonObject | null;
     try {
-      live = await connector.read(rt.connectors, action.params);
+      live = await connector.read(await rt.connectorsFor(plan, action.target, 'read'), action.params);
     } catch (error) {
       if (!isAppError(error) || error.reasonCode !== 'TARGET_NOT_FOUND') throw error;
       live = null;

@@ -13,7 +13,9 @@ import { EvidenceStore } from '../stores/evidence-store.js';
 import { PlanStore } from '../stores/plan-store.js';
 import { PolicyStore } from '../stores/policy-store.js';
 import { createCheckpointStore, type CheckpointStore } from '../stores/checkpoint-store.js';
-import type { Plan } from '../domain/plan-model.js';
+import type { ActionTarget, Plan } from '../domain/plan-model.js';
+import { governedAccount, partitionOfRegion, type HomeAccount } from '../domain/accounts.js';
+import { AccountSessions, type SessionAccess } from '../connectors/account-sessions.js';
 
 const envSchema = z.object({
   NHIGOV_TABLE_EVIDENCE: z.string().min(1),
@@ -39,6 +41,10 @@ const envSchema = z.object({
   NHIGOV_CHECKPOINT_KEY_ARN: z.string().min(1).optional(),
   /** The FIFO queue evidence drafts are handed to the evidence writer through (capability evidenceAppend). */
   NHIGOV_EVIDENCE_QUEUE_URL: z.string().min(1).optional(),
+  /** The account and partition the stack runs in (always governed; connectors act there with their own role). */
+  NHIGOV_ACCOUNT_ID: z.string().regex(/^\d{12}$/).optional(),
+  NHIGOV_PARTITION: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 export type RuntimeEnv = z.infer<typeof envSchema>;
 
@@ -52,7 +58,17 @@ export interface Runtime {
   readonly changes: ChangeStore;
   readonly plans: PlanStore;
   readonly policies: PolicyStore;
+  /** Connectors in the stack's own account. */
   readonly connectors: ConnectorContext;
+  /** The stack's own account; null when the function was deployed without NHIGOV_ACCOUNT_ID (then it acts only there). */
+  readonly home: HomeAccount | null;
+  /** Connectors in any governed account (member roles assumed with the change id as session name). */
+  readonly sessions: AccountSessions;
+  /**
+   * The connector context a target of `plan` is acted on in: its account, governed under the plan's
+   * policy version; CONNECTOR_ACCESS_DENIED naming the account when it is not governed or its role refuses.
+   */
+  connectorsFor(plan: Pick<Plan, 'changeId' | 'policyVersion'>, target: Pick<ActionTarget, 'account'>, access: SessionAccess): Promise<ConnectorContext>;
   /** Evidence checkpoints; null when the stack has none configured for this function. */
   readonly checkpoints: CheckpointStore | null;
   /** The active policy, verified against the trusted key; fails closed with POLICY_INVALID. */
@@ -80,6 +96,18 @@ export function runtime(): Runtime {
   const trail = new EvidenceStore(db, env.NHIGOV_TABLE_EVIDENCE);
   const planCache = new Map<string, Promise<Plan>>();
   const versionCache = new Map<string, Promise<SignedPolicy>>();
+  const connectors = createConnectorContext();
+  const home: HomeAccount | null = env.NHIGOV_ACCOUNT_ID ? { id: env.NHIGOV_ACCOUNT_ID, partition: env.NHIGOV_PARTITION ?? partitionOfRegion(env.AWS_REGION) } : null;
+  const sessions = new AccountSessions(connectors);
+  const loadPolicyVersion = (version: string): Promise<SignedPolicy> => {
+    let signed = versionCache.get(version);
+    if (!signed) {
+      signed = policies.loadVerifiedVersion(version, env.NHIGOV_POLICY_PUBLIC_KEY);
+      signed.catch(() => versionCache.delete(version));
+      versionCache.set(version, signed);
+    }
+    return signed;
+  };
   const checkpoints =
     env.NHIGOV_CHECKPOINT_BUCKET && env.NHIGOV_CHECKPOINT_KEY_ARN ? createCheckpointStore({ bucket: env.NHIGOV_CHECKPOINT_BUCKET, keyArn: env.NHIGOV_CHECKPOINT_KEY_ARN }) : null;
   cached = {
@@ -91,8 +119,16 @@ export function runtime(): Runtime {
     changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES),
     plans,
     policies,
-    connectors: createConnectorContext(),
+    connectors,
+    home,
+    sessions,
     checkpoints,
+    async connectorsFor(plan, target, access) {
+      if (target.account === undefined || target.account === home?.id) return connectors;
+      if (!home) throw new AppError('INPUT_INVALID', `handler configuration is incomplete: NHIGOV_ACCOUNT_ID is not set, so account ${target.account} cannot be told from the stack's own`);
+      const signed = await loadPolicyVersion(plan.policyVersion);
+      return sessions.contextIn(governedAccount(signed.policy, home, target.account), plan.changeId, access);
+    },
     async loadPolicy() {
       // Verifies (fail closed), records this runtime's version, emits PolicyVersionLag (EMF).
       const { loadActivePolicy } = await import('./policy-metrics.js');
@@ -104,15 +140,7 @@ export function runtime(): Runtime {
         warn: (message, error) => cached?.logger.warn(message, { error: String(error) }),
       });
     },
-    loadPolicyVersion(version) {
-      let signed = versionCache.get(version);
-      if (!signed) {
-        signed = policies.loadVerifiedVersion(version, env.NHIGOV_POLICY_PUBLIC_KEY);
-        signed.catch(() => versionCache.delete(version));
-        versionCache.set(version, signed);
-      }
-      return signed;
-    },
+    loadPolicyVersion,
     loadPlan(planHash) {
       // The promise is cached, so the parallel actions of one plan read it once.
       let plan = planCache.get(planHash);

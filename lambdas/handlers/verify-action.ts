@@ -24,8 +24,9 @@ export async function verifyCore(rt: Runtime, input: z.infer<typeof inputSchema>
   const { policy } = await rt.loadPolicyVersion(plan.policyVersion);
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
   if (mode === 'write') await rt.changes.moveTo(changeId, 'VERIFYING');
+  const connectors = await rt.connectorsFor(plan, action.target, 'read');
   const outcome = await waitUntil(
-    () => connector.verify(rt.connectors, params, expected),
+    () => connector.verify(connectors, params, expected),
     (result) => result.converged,
     policy.failureHandling.verifyTimeoutSeconds * 1000,
   );

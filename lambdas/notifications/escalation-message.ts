@@ -1,4 +1,4 @@
-import type { Plan } from '../domain/plan-model.js';
+import type { Plan, PlanFinding } from '../domain/plan-model.js';
 import type { GovernancePolicy } from '../domain/policy.js';
 import { REASON_CODES, type OwnerRoute, type ReasonCode } from '../domain/reasons.js';
 import { escapeHtml } from './html.js';
@@ -34,14 +34,23 @@ export function escalationRecipients(policy: GovernancePolicy, reasonCodes: read
   return [...byEmail.values()];
 }
 
-export function escalationEmail(changeId: string, trigger: string, recipient: EscalationRecipient, allCodes: readonly ReasonCode[]): { subject: string; text: string; html: string } {
+export function escalationEmail(
+  changeId: string,
+  trigger: string,
+  recipient: EscalationRecipient,
+  allCodes: readonly ReasonCode[],
+  findings: readonly Pick<PlanFinding, 'nhi' | 'reasonCode' | 'message' | 'account'>[] = [],
+): { subject: string; text: string; html: string } {
   const subject = `[nhi-governor] Escalated to ${recipient.route}: change ${changeId} (${recipient.reasonCodes.join(', ')})`;
   const lines = allCodes.map((code) => `${code} (${REASON_CODES[code].category}${REASON_CODES[code].route ? `, routed to ${REASON_CODES[code].route}` : ''})`);
+  // What the plan found for this recipient's codes: which NHI, which account (an account that could not be read).
+  const found = findings.filter((f) => recipient.reasonCodes.includes(f.reasonCode)).map((f) => `${f.reasonCode}${f.account ? ` in account ${f.account}` : ''} on ${f.nhi}: ${f.message}`);
   const text = [
     `Change ${changeId} (${trigger}) ended ESCALATED and needs a person.`,
     '',
     'Reason codes:',
     ...lines.map((l) => `  - ${l}`),
+    ...(found.length > 0 ? ['', 'Found:', ...found.map((l) => `  - ${l}`)] : []),
     '',
     'What was verified stays in place; see the evidence trail:',
     `  nhigov show ${changeId}`,
@@ -50,6 +59,7 @@ export function escalationEmail(changeId: string, trigger: string, recipient: Es
   const html = [
     `<p>Change <b>${escapeHtml(changeId)}</b> (${escapeHtml(trigger)}) ended <b>ESCALATED</b> and needs a person.</p>`,
     `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
+    ...(found.length > 0 ? [`<p>Found:</p><ul>${found.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`] : []),
     `<p>What was verified stays in place. Evidence: <code>nhigov show ${escapeHtml(changeId)}</code>, <code>nhigov evidence ${escapeHtml(changeId)}</code>.</p>`,
   ].join('\n');
   return { subject, text, html };

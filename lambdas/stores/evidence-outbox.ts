@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EvidenceHandover } from '../domain/evidence-handover.js';
@@ -42,13 +42,23 @@ export class EvidenceOutbox {
   }
 
   /**
+   * Hands one draft over under an id derived from `once` (unique within its change): a retried
+   * step hands the same draft over again, which the queue's de-duplication drops, so the event is
+   * on the chain once. For the events a change records once, at its end.
+   */
+  async appendOnce(once: string, draft: EvidenceDraft): Promise<void> {
+    await this.handOver([{ draftId: onceId(draft.changeId, once), draft }]);
+  }
+
+  /**
    * Hands one draft over and waits until it is on the chain: for what must be recorded before
    * anyone acts on it (a change at rest: completed, awaiting or decided approval; a link on
    * another change's chain before the linking change is checkpointed). Drafts handed over
-   * earlier for the same change are on the chain before it.
+   * earlier for the same change are on the chain before it. With `once`, as appendOnce: a retried
+   * step waits for the draft its first attempt handed over instead of adding another.
    */
-  async record(draft: EvidenceDraft): Promise<EvidenceEvent> {
-    const handover: EvidenceHandover = { draftId: randomUUID(), draft };
+  async record(draft: EvidenceDraft, options: { readonly once?: string } = {}): Promise<EvidenceEvent> {
+    const handover: EvidenceHandover = { draftId: options.once === undefined ? randomUUID() : onceId(draft.changeId, options.once), draft };
     await this.handOver([handover]);
     const deadline = Date.now() + this.timing.deadlineMs;
     for (let pollMs = this.timing.firstPollMs; ; pollMs = Math.min(this.timing.maxPollMs, pollMs * 2)) {
@@ -78,4 +88,9 @@ export class EvidenceOutbox {
       }
     }
   }
+}
+
+/** The draft id of a change's once-only event: the same on every attempt (SQS FIFO de-duplicates by it for five minutes). */
+function onceId(changeId: string, once: string): string {
+  return createHash('sha256').update(`${changeId}\n${once}`).digest('hex').slice(0, 64);
 }

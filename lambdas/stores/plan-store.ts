@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from '../domain/canonical.js';
 import { formatIssues } from '../domain/events.js';
@@ -6,6 +7,13 @@ import { planSchema } from '../domain/plan-schema.js';
 import { AppError } from '../domain/reasons.js';
 import { isConditionalCheckFailed } from './dynamo.js';
 
+/**
+ * A body this long is stored gzipped: a DynamoDB item holds at most 400 KB, and a plan takes about
+ * 825 bytes per action (a 2,000-action plan is 1.6 MB as text; its canonical JSON repeats itself
+ * and compresses about tenfold). Shorter bodies stay readable text in the table.
+ */
+const GZIP_ABOVE_BYTES = 256 * 1024;
+
 /** Plans are stored immutably under the hash of their canonical JSON. */
 export class PlanStore {
   constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
@@ -13,9 +21,10 @@ export class PlanStore {
   async put(plan: Plan): Promise<string> {
     const body = canonicalJson(plan);
     const planHash = sha256Hex(body);
+    const stored = Buffer.byteLength(body, 'utf8') > GZIP_ABOVE_BYTES ? { bodyGzip: gzipSync(body) } : { body };
     try {
       await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { planHash, changeId: plan.changeId, body }, ConditionExpression: 'attribute_not_exists(planHash)' }),
+        new PutCommand({ TableName: this.tableName, Item: { planHash, changeId: plan.changeId, ...stored }, ConditionExpression: 'attribute_not_exists(planHash)' }),
       );
     } catch (error) {
       // The same content under the same hash is already there: storing it again changes nothing.
@@ -27,8 +36,10 @@ export class PlanStore {
   async get(planHash: string): Promise<Plan> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { planHash }, ConsistentRead: true }));
     const body: unknown = out.Item?.body;
-    if (typeof body !== 'string') throw new AppError('INPUT_INVALID', `no stored plan ${planHash}`);
-    return parseStoredPlan(planHash, body);
+    const zipped: unknown = out.Item?.bodyGzip;
+    if (typeof body === 'string') return parseStoredPlan(planHash, body);
+    if (zipped instanceof Uint8Array) return parseStoredPlan(planHash, gunzipSync(zipped).toString('utf8'));
+    throw new AppError('INPUT_INVALID', `no stored plan ${planHash}`);
   }
 }
 

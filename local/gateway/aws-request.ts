@@ -7,6 +7,8 @@ export interface AwsCall {
   readonly service: string;
   readonly action: string;
   readonly protocol: AwsProtocol;
+  /** The account a call reaches into, where the request names it: the role's account of an STS AssumeRole. */
+  readonly account?: string;
 }
 
 /** Names the service and action of a signed AWS request, whatever its protocol. */
@@ -21,8 +23,10 @@ export function identifyAwsCall(method: string, url: string, headers: IncomingHt
   }
   const contentType = String(headers['content-type'] ?? '');
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    const action = new URLSearchParams(body.toString('utf8')).get('Action');
-    if (action) return { service, action, protocol: 'query' };
+    const params = new URLSearchParams(body.toString('utf8'));
+    const action = params.get('Action');
+    const account = /^arn:[\w-]+:iam::(\d{12}):/.exec(params.get('RoleArn') ?? '')?.[1];
+    if (action) return { service, action, protocol: 'query', ...(account ? { account } : {}) };
   }
   const path = url.split('?')[0] ?? '';
   return { service, action: restAction(service, method, path), protocol: 'rest' };

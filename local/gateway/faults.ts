@@ -8,6 +8,8 @@ export const faultRuleSchema = z.strictObject({
   mode: z.enum(['throttle', 'error5xx', 'accessDenied', 'delay', 'swallow', 'lag', 'crash']),
   times: z.number().int().positive().max(1_000_000),
   ms: z.number().int().min(0).max(600_000).optional(),
+  /** Only calls reaching into this account (an STS AssumeRole of a role there). */
+  account: z.string().regex(/^\d{12}$/, 'a 12-digit account id').optional(),
 });
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -47,6 +49,7 @@ export class FaultBook {
         r.remaining > 0 &&
         r.service === call.service &&
         (r.action === '*' || r.action === call.action) &&
+        (r.account === undefined || r.account === call.account) &&
         !(WRITE_ONLY_MODES.has(r.mode) && isRead(call.action)) &&
         (r.mode !== 'crash' || madeByHandler),
     );

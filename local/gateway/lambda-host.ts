@@ -79,6 +79,7 @@ class Slots {
 /** Runs our bundled handlers (dist/handlers/NAME.mjs) in this process, as Lambda would. */
 export class LambdaHost {
   private readonly loaded = new Map<string, Promise<Handler>>();
+  private readonly loadFailures = new Map<string, number>();
   private readonly current = new AsyncLocalStorage<LiveInvocation>();
   /** The invocation behind each client socket (by local port) of the handlers' AWS calls to the gateway. */
   private readonly byClientPort = new Map<number, LiveInvocation>();
@@ -210,13 +211,23 @@ export class LambdaHost {
     else request.once('socket', whenConnected);
   }
 
+  /**
+   * A failed load is not kept: that invocation fails, the next one loads again (as a Lambda
+   * whose init failed starts a new sandbox). Node caches a module that failed to load under its
+   * URL, so each attempt after a failure gets a URL of its own.
+   */
   private load(functionName: string, bundle: string): Promise<Handler> {
     let handler = this.loaded.get(functionName);
     if (!handler) {
-      const url = pathToFileURL(path.join(this.bundleDir, bundle)).href;
+      const failures = this.loadFailures.get(functionName) ?? 0;
+      const url = `${pathToFileURL(path.join(this.bundleDir, bundle)).href}${failures > 0 ? `?attempt=${failures}` : ''}`;
       handler = import(url).then((mod: { handler?: Handler }) => {
         if (typeof mod.handler !== 'function') throw new Error(`${bundle} exports no handler`);
         return mod.handler;
+      });
+      handler.catch(() => {
+        this.loaded.delete(functionName);
+        this.loadFailures.set(functionName, failures + 1);
       });
       this.loaded.set(functionName, handler);
     }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/build.js';
-import { DEMO_ESTATE } from '../../local/seed.js';
+import { DEMO_ESTATE, DEMO_MEMBER_ACCOUNT } from '../../local/seed.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { eventFile, keyStatuses, terminationEvent } from '../support/estate.js';
 import { a11yReport, assertChromium, launchBrowser, type Browser } from './support/browser.js';
@@ -107,13 +107,17 @@ describe('nhigov console for a stack (browser)', () => {
   it('lists the governed NHIs with their account, keys, open findings and changes', async () => {
     const { page } = browser;
     expect(stack.json<{ status: string }>(['wait', changeId, '--timeout', '90']).status).toBe('AWAITING_APPROVAL');
+    // The changes list reloads itself: leave it first, so its reload cannot interrupt this navigation.
+    await page.goto('about:blank');
     await page.goto(`${doc.url}identities`);
     await expect(page.locator('h1').innerText()).resolves.toBe('Identities');
     const governed = DEMO_ESTATE.filter((n) => n.governed !== false);
     await expect(page.locator('#identities tbody tr').count()).resolves.toBeGreaterThanOrEqual(governed.length);
-    for (const nhi of governed) await expect(page.locator(`tr[data-nhi="${nhi.name}"]`).count()).resolves.toBe(1);
+    // Each NHI in its own account: the demo estate names a user svc-reporting in the stack's account and in a member account.
+    for (const nhi of governed) await expect(page.locator(`tr[data-nhi="${nhi.name}"][data-account="${nhi.account ?? doc.account}"]`).count()).resolves.toBe(1);
     await expect(page.locator('tr[data-nhi="svc-untracked"]').count()).resolves.toBe(0);
-    const reporting = page.locator('tr[data-nhi="svc-reporting"]');
+    await expect(page.locator(`tr[data-nhi="svc-reporting"][data-account="${DEMO_MEMBER_ACCOUNT}"] li.key`).count()).resolves.toBe(1);
+    const reporting = page.locator(`tr[data-nhi="svc-reporting"][data-account="${doc.account}"]`);
     await expect(reporting.locator('li.key').count()).resolves.toBe(2);
     await expect(reporting.locator('li.key').first().innerText()).resolves.toMatch(/^AKIA\w+ Active 0 d old, last used never$/);
     await expect(reporting.innerText()).resolves.toContain(doc.account);

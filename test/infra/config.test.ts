@@ -18,6 +18,7 @@ describe('deploy config', () => {
       approverEmails: [],
       sesSandbox: true,
       governedGroupPath: '/',
+      memberRoleNames: ['nhigov-member'],
       logRetention: RetentionDays.THREE_MONTHS,
       reconcileSchedule: 'cron(0 3 * * ? *)',
       finalizeSchedule: 'cron(30 3 * * ? *)',
@@ -34,6 +35,7 @@ describe('deploy config', () => {
     expect(config.sesSandbox).toBe(false);
     expect(config.logRetention).toBe(RetentionDays.ONE_MONTH);
     expect(parse({ approverEmails: ['c@example.com'] }).approverEmails).toEqual(['c@example.com']);
+    expect(parse({ memberRoleNames: 'nhigov-member, gov-reader' }).memberRoleNames).toEqual(['nhigov-member', 'gov-reader']);
   });
 
   it('takes the policy key inline (with \\n escapes) or from a file', () => {

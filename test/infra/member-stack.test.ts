@@ -13,7 +13,7 @@ import { NhiGovernorMemberStack } from '../../infra/lib/member-stack.js';
 import { FUNCTIONS } from '../../infra/resources.js';
 import { CONNECTOR_ROLE_PATH, READ_ONLY_SOURCE_IDENTITY } from '../../lambdas/domain/accounts.js';
 import { asArray, statementsByRole, type Statement } from './support/iam.js';
-import { buildStack, cdkJsonContext, removedAfterAll, resourcesOfType, roleOfFunction, type CfnTemplate } from './support/stack.js';
+import { buildStack, cdkJsonContext, functionLogicalId, removedAfterAll, resourcesOfType, roleOfFunction, type CfnTemplate } from './support/stack.js';
 
 function synthMember(props: ConstructorParameters<typeof NhiGovernorMemberStack>[2] = {}): { app: App; stack: NhiGovernorMemberStack; json: CfnTemplate } {
   const app = removedAfterAll(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }));
@@ -95,5 +95,35 @@ describe('the hub connector roles', () => {
     }
     expect(FUNCTIONS.some((fn) => fn.connector === 'read')).toBe(true);
     expect(FUNCTIONS.some((fn) => fn.connector === 'readWrite')).toBe(true);
+  });
+
+  it('may assume only the member roles, by name in any account: the write side plainly, the read side only as the read-only source identity', () => {
+    const grants = statementsByRole(hub);
+    const stsOf = (name: string): Statement[] => (grants.get(roleOfFunction(hub, name)) ?? []).filter((s) => asArray(s.Action).some((a) => String(a).startsWith('sts:')));
+    const memberRoles = [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/nhigov-member']] }];
+    for (const fn of FUNCTIONS) {
+      const statements = stsOf(fn.name);
+      if (fn.connector === 'none') {
+        expect(statements, fn.name).toEqual([]);
+        continue;
+      }
+      expect(statements, fn.name).toHaveLength(1);
+      const [statement] = statements;
+      expect(asArray(statement?.Resource), fn.name).toEqual(memberRoles);
+      if (fn.connector === 'readWrite') {
+        expect(statement?.Action, fn.name).toBe('sts:AssumeRole');
+        expect(statement?.Condition, fn.name).toBeUndefined();
+      } else {
+        expect(asArray(statement?.Action).sort(), fn.name).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
+        expect(statement?.Condition, fn.name).toEqual({ StringEquals: { 'sts:SourceIdentity': READ_ONLY_SOURCE_IDENTITY } });
+      }
+    }
+  });
+
+  it('know their own account and partition, so member accounts are told from it', () => {
+    const fn = hub.Resources[functionLogicalId(hub, 'nhigov-plan')];
+    const env = (fn?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(env['NHIGOV_ACCOUNT_ID']).toEqual({ Ref: 'AWS::AccountId' });
+    expect(env['NHIGOV_PARTITION']).toEqual({ Ref: 'AWS::Partition' });
   });
 });

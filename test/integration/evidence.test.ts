@@ -108,9 +108,12 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
       }),
     );
     const handedOverMs = Date.now() - started;
-    const last = await outbox.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} });
+    const last = await outbox.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
     const recordedMs = Date.now() - started;
     expect(last.seq).toBe(writers * perWriter + 1);
+    // A retried step records its once-only event again: it waits for the first, adds none.
+    const again = await outbox.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
+    expect(again).toEqual(last);
     const chain = await ctx.evidence.listByChange(changeId);
     expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => i + 1));
     expect(verifyChain(chain)).toEqual({ ok: true, events: writers * perWriter + 1 });

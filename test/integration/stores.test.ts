@@ -1,5 +1,6 @@
+import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../lambdas/domain/canonical.js';
 import { isAppError } from '../../lambdas/domain/reasons.js';
@@ -102,6 +103,24 @@ describe('stores against the local stack', () => {
       expect(planHash).toBe(sha256Hex(canonicalJson(plan)));
       expect(await plans.put(plan)).toBe(planHash);
       expect(await plans.get(planHash)).toEqual(plan);
+    });
+
+    it('stores a plan past DynamoDB\'s item size gzipped (a 2,000-action change) and reads it back equal; a forged one is refused', async () => {
+      const owner = 'leaver@example.com';
+      const users = Array.from({ length: 1000 }, (_, i) => user(`svc-big-${i}`, { owner, keys: [{ accessKeyId: `AKIABIG${String(i).padStart(10, '0')}A` }, { accessKeyId: `AKIABIG${String(i).padStart(10, '0')}B` }] }));
+      const big = planFor(events.terminated(owner), snapshotOf({ users }), { changeId: `st-${run}-big` });
+      expect(big.actions.filter((a) => a.kind === 'iam.deactivateAccessKey')).toHaveLength(2000);
+      const text = canonicalJson(big);
+      expect(Buffer.byteLength(text)).toBeGreaterThan(400 * 1024);
+      const planHash = await plans.put(big);
+      const item = (await db.send(new GetCommand({ TableName: plansTable, Key: { planHash } }))).Item ?? {};
+      expect(item['body']).toBeUndefined();
+      expect((item['bodyGzip'] as Uint8Array).byteLength).toBeLessThan(400 * 1024);
+      expect(await plans.get(planHash)).toEqual(big);
+      const forged = sha256Hex(`forged-big-${run}`);
+      await db.send(new PutCommand({ TableName: plansTable, Item: { planHash: forged, changeId: big.changeId, bodyGzip: gzipSync(canonicalJson({ ...big, policyVersion: 'other' })) } }));
+      const stale = await rejection(plans.get(forged));
+      expect(isAppError(stale) && stale.reasonCode).toBe('PLAN_STALE');
     });
 
     it('refuses a body that does not match its hash (PLAN_STALE), and a body that is not a plan (INPUT_INVALID)', async () => {

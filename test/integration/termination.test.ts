@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateAccessKeyCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, GetUserPolicyCommand, TagUserCommand } from '@aws-sdk/client-iam';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, eventFile, keyStatuses, ownerEmail, terminationEvent } from '../support/estate.js';
 import { addEveryCredential, credentialStates } from '../support/credentials.js';
@@ -89,6 +89,30 @@ describe('foundation slice: Employee Terminated on a non-prod user', () => {
     expect(decided).toEqual(expect.arrayContaining(['follow-up', 'held']));
     expect(done.evidence.filter((e) => e.type === 'APPROVAL_REQUESTED'), 'no second approval').toHaveLength(1);
     expect(stack.cli(['evidence', 'verify', started.changeId]).code).toBe(0);
+  });
+
+  it('the intent does not hold: work found after apply that the change was not approved for ends ESCALATED (INTENT_NOT_HELD), the drift named, nothing written for it', async () => {
+    const owner = ownerEmail();
+    const user = await createGovernedUser(stack.direct, { owner, env: 'dev', keys: 1 });
+    // The key write is held 6 s; meanwhile the NHI becomes prod and gains a key: new work that needs an approval this change never had.
+    await stack.fault({ service: 'iam', action: 'UpdateAccessKey', mode: 'delay', ms: 6000, times: 1 });
+    try {
+      const started = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, terminationEvent(owner))]);
+      for (let i = 0; i < 100 && !['APPLYING', 'VERIFYING'].includes(stack.json<ShowDoc>(['show', started.changeId]).status); i += 1) await new Promise((r) => setTimeout(r, 100));
+      await stack.direct.iam.send(new TagUserCommand({ UserName: user.userName, Tags: [{ Key: 'env', Value: 'prod' }] }));
+      const added = (await stack.direct.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))).AccessKey?.AccessKeyId ?? '';
+      const done = stack.json<ShowDoc & { reasonCodes: string[] }>(['wait', started.changeId, '--timeout', '120']);
+      expect(done.status).toBe('ESCALATED');
+      expect(done.reasonCodes).toContain('INTENT_NOT_HELD');
+      expect(done.actions.every((a) => a.status === 'VERIFIED' && a.target.id !== added)).toBe(true);
+      expect((await keyStatuses(stack.direct, user.userName))[added]).toBe('Active');
+      const notHeld = done.evidence.find((e) => e.type === 'DECIDED' && e.data?.intent === 'not held');
+      expect(String(notHeld?.data?.message)).toContain(added);
+      expect(notHeld?.data?.covered).toBe(false);
+      expect(stack.cli(['evidence', 'verify', started.changeId]).code).toBe(0);
+    } finally {
+      await stack.clearFaults();
+    }
   });
 
   it('refuses a malformed event with exit 2 and INPUT_INVALID, and starts nothing', async () => {

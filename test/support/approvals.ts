@@ -18,7 +18,7 @@ export interface ShowDoc {
   status: string;
   reasonCodes: string[];
   approval: { approvalId: string; status: string; afterTheFact: boolean; approvers: string[]; decidedBy?: string; channel?: string; comment?: string } | null;
-  actions: Array<{ actionId: string; kind: string; target: { type: string; id: string; nhi: string }; status: string; reasonCode: string | null; attempts: number; observed: Record<string, unknown> | null }>;
+  actions: Array<{ actionId: string; kind: string; target: { type: string; id: string; nhi: string; account?: string }; status: string; reasonCode: string | null; attempts: number; observed: Record<string, unknown> | null }>;
   evidence: Array<{ type: string; seq: number; actor: string; reasonCode?: string; data: Record<string, unknown> }>;
 }
 

@@ -24,7 +24,7 @@ export function governedTags(owner: string | null, env: 'prod' | 'dev' = 'dev') 
 
 /** Creates a governed IAM user with `keys` active access keys; returns the key ids (and secrets, for rotation tests). */
 export async function createGovernedUser(
-  clients: AwsClients,
+  clients: Pick<AwsClients, 'iam'>,
   options: { owner: string | null; env?: 'prod' | 'dev'; keys?: number; name?: string },
 ): Promise<{ userName: string; keyIds: string[]; keys: Array<{ AccessKeyId: string; SecretAccessKey: string }> }> {
   const userName = options.name ?? unique('svc');
@@ -37,7 +37,7 @@ export async function createGovernedUser(
   return { userName, keyIds: keys.map((k) => k.AccessKeyId), keys };
 }
 
-export async function createGovernedRole(clients: AwsClients, options: { owner: string | null; env?: 'prod' | 'dev'; name?: string }): Promise<string> {
+export async function createGovernedRole(clients: Pick<AwsClients, 'iam'>, options: { owner: string | null; env?: 'prod' | 'dev'; name?: string }): Promise<string> {
   const roleName = options.name ?? unique('role');
   await clients.iam.send(
     new CreateRoleCommand({
@@ -62,7 +62,7 @@ export async function createKeySecret(clients: AwsClients, options: { owner: str
   return name;
 }
 
-export async function keyStatuses(clients: AwsClients, userName: string): Promise<Record<string, string>> {
+export async function keyStatuses(clients: Pick<AwsClients, 'iam'>, userName: string): Promise<Record<string, string>> {
   const out = await clients.iam.send(new ListAccessKeysCommand({ UserName: userName }));
   return Object.fromEntries((out.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId ?? '', k.Status ?? '']));
 }

@@ -1,13 +1,22 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { awsClients, type AwsClients } from '../../local/aws-clients.js';
 import { PROJECT_ROOT } from '../../local/build.js';
 import { stackContext, type StackContext } from '../../cli/lib/context.js';
+import { CLI_BUNDLE_ENV } from './cli-bundle.js';
+import { testsFailed } from './failures.js';
+import { stackDiagnostics } from './stack-diagnostics.js';
 
 const BIN = path.join(PROJECT_ROOT, 'cli', 'bin', 'nhigov.mjs');
+
+/** The CLI the tests start: the run's bundle of it when there is one (global-setup.ts), else the bin. */
+export function cliEntry(): string {
+  return process.env[CLI_BUNDLE_ENV] ?? BIN;
+}
 
 export interface TestStack {
   readonly port: number;
@@ -27,6 +36,7 @@ export interface TestStack {
   context(): Promise<StackContext>;
   fault(rule: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
+  /** Stops the stack; when a test of the file failed, prints its logs' errors first. Removes the state dir unless NHIGOV_TEST_KEEP_STATE is set. */
   stop(): void;
 }
 
@@ -65,7 +75,7 @@ export async function freePortPair(): Promise<number> {
 }
 
 export function runCli(env: NodeJS.ProcessEnv, args: readonly string[], input?: string, cwd: string = PROJECT_ROOT): CliResult {
-  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8', timeout: 240_000, cwd });
+  const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliEntry(), ...args], { env, input, encoding: 'utf8', timeout: 240_000, cwd });
   return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -118,16 +128,36 @@ async function startTestStackOnce(options: { seed?: boolean }): Promise<TestStac
     },
     context: () => stackContext(env),
     async fault(rule) {
-      const reply = await fetch(`${endpoint}/_nhigov/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-      if (!reply.ok) throw new Error(`fault refused: ${await reply.text()}`);
+      const reply = await controlRequest(port, 'POST', '/_nhigov/faults', JSON.stringify(rule));
+      if (reply.status >= 300) throw new Error(`fault refused: ${reply.body}`);
     },
     async clearFaults() {
-      await fetch(`${endpoint}/_nhigov/faults`, { method: 'DELETE' });
+      await controlRequest(port, 'DELETE', '/_nhigov/faults');
     },
     stop() {
       runCli(env, ['local', 'down']);
-      rmSync(stateDir, { recursive: true, force: true });
+      if (testsFailed() > 0) process.stderr.write(stackDiagnostics(stateDir, port));
+      if (!process.env.NHIGOV_TEST_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return stack;
+}
+
+/**
+ * A request to the gateway's control routes on a connection of its own. fetch reuses an idle
+ * keep-alive socket, and a test that blocks its event loop in spawnSync (every `stack.json`) for
+ * longer than the gateway's keep-alive timeout then writes to a socket the gateway has closed
+ * ("fetch failed: other side closed", seen in the fault campaign on a loaded machine).
+ */
+function controlRequest(port: number, method: string, requestPath: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, method, path: requestPath, agent: false, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (reply) => {
+      let text = '';
+      reply.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      reply.on('end', () => resolve({ status: reply.statusCode ?? 0, body: text }));
+      reply.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -6,6 +6,7 @@ import { isProd, type AccessKeySnapshot, type GroupSnapshot, type NhiSnapshot, t
 import { finding, type RuleContext } from './context.js';
 import { containConsoleIntent } from './credentials.js';
 import { deactivateKeyIntent, PHASE_REVOCATION } from './intents.js';
+import { reportedKeyCountFinding } from './report-facts.js';
 
 const CAUSE = 'EXCESSIVE_PRIVILEGE';
 
@@ -109,6 +110,8 @@ export function baselineRule(ctx: RuleContext, scoped: readonly NhiSnapshot[]): 
     if (nhi.type === 'user') {
       const limits = applying.flatMap((b) => (b.maxActiveAccessKeys === undefined ? [] : [b.maxActiveAccessKeys]));
       const active = nhi.accessKeys.filter((k) => k.status === 'Active');
+      const reported = limits.length > 0 ? reportedKeyCountFinding(ctx, nhi, Math.min(...limits)) : null;
+      if (reported) findings.push(reported);
       if (limits.length > 0 && active.length > Math.min(...limits)) {
         for (const key of leastRecentlyUsedFirst(active).slice(0, active.length - Math.min(...limits))) excess.push(deactivateKeyIntent(ctx, nhi, key, CAUSE, 'revocation'));
       }

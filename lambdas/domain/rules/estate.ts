@@ -12,6 +12,12 @@ import {
   type UserSnapshot,
 } from '../snapshot.js';
 
+/** How a plan finds an NHI by its plan ref, and names one. */
+export interface EstateLookup {
+  ref(nhi: NhiSnapshot): string;
+  byRef(ref: string): NhiSnapshot | null;
+}
+
 const TYPE_ORDER = { user: 0, role: 1, secret: 2 } as const;
 
 /**
@@ -19,7 +25,7 @@ const TYPE_ORDER = { user: 0, role: 1, secret: 2 } as const;
  * depend on the order AWS listed them in), each with an unambiguous plan ref, and the lookups
  * the rules need (which secret holds which key).
  */
-export class Estate {
+export class Estate implements EstateLookup {
   /** Governed NHIs, ordered by type, name, ARN. */
   readonly governed: readonly NhiSnapshot[];
   private readonly refs = new Map<NhiSnapshot, string>();
@@ -28,13 +34,20 @@ export class Estate {
   private readonly holderOfKey = new Map<string, SecretSnapshot>();
   private readonly governedUsers = new Map<string, UserSnapshot>();
 
-  constructor(readonly snapshot: Snapshot) {
+  /**
+   * `qualified`: a member account's estate, whose NHIs are named by ARN everywhere (plans,
+   * evidence, findings), so that a name used in two accounts never names the wrong one.
+   */
+  constructor(
+    readonly snapshot: Snapshot,
+    private readonly qualified = false,
+  ) {
     for (const nhi of allNhis(snapshot)) this.nameCount.set(nhi.name, (this.nameCount.get(nhi.name) ?? 0) + 1);
     this.governed = allNhis(snapshot)
       .filter(isGoverned)
       .sort((a, b) => TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || compare(a.name, b.name) || compare(a.arn, b.arn));
     for (const nhi of this.governed) {
-      const ref = this.isNameShared(nhi.name) ? nhi.arn : nhi.name;
+      const ref = this.qualified || this.isNameShared(nhi.name) ? nhi.arn : nhi.name;
       this.refs.set(nhi, ref);
       this.byRefMap.set(ref, nhi);
       if (nhi.type === 'user') this.governedUsers.set(nhi.name, nhi);
@@ -44,7 +57,7 @@ export class Estate {
     }
   }
 
-  /** How the plan names an NHI: its name, or its ARN when another NHI shares the name. */
+  /** How the plan names an NHI: its name, or its ARN when another NHI shares the name or the estate is a member account's. */
   ref(nhi: NhiSnapshot): string {
     return this.refs.get(nhi) ?? nhi.arn;
   }
@@ -93,4 +106,25 @@ export class Estate {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The estates of every account a plan spans, looked up as one: refs do not collide, as a member
+ * account's NHIs are named by ARN and ARNs name their account.
+ */
+export class Estates implements EstateLookup {
+  constructor(private readonly estates: readonly Estate[]) {}
+
+  ref(nhi: NhiSnapshot): string {
+    for (const estate of this.estates) if (estate.governed.includes(nhi)) return estate.ref(nhi);
+    return nhi.arn;
+  }
+
+  byRef(ref: string): NhiSnapshot | null {
+    for (const estate of this.estates) {
+      const found = estate.byRef(ref);
+      if (found) return found;
+    }
+    return null;
+  }
 }

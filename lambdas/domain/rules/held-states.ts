@@ -4,7 +4,7 @@ import { heldStatesOf, judgeHeldState, type HeldState } from '../held-states.js'
 import type { ActionIntent } from '../plan-builder.js';
 import type { JsonObject, PlanFinding } from '../plan-model.js';
 import type { GovernancePolicy } from '../policy.js';
-import { GOVERNED_TAG, isProd, OWNER_TAG, ownerOf, type NhiSnapshot } from '../snapshot.js';
+import { detailNotRead, GOVERNED_TAG, isProd, OWNER_TAG, ownerOf, type NhiSnapshot } from '../snapshot.js';
 import { finding, stateOf, type RuleContext, type RuleOutput } from './context.js';
 import { PHASE_OWNERSHIP, PHASE_REVOCATION } from './intents.js';
 
@@ -52,8 +52,13 @@ export function heldStateRule(ctx: RuleContext, event: GovernanceEvent, held: re
     const refs = new Set([ctx.estate.ref(nhi), nhi.name, nhi.arn]);
     for (const state of heldStatesOf(held, refs)) {
       const live = stateOf(ctx, state.kind, state.params);
-      if (judgeHeldState(state, live) !== 'drifted' || live === null) continue;
       const origin = state.establishedBy;
+      if (live === null && detailNotRead(ctx.estate.snapshot, nhi)) {
+        // A bulk pass (planning-read.ts): the target was not read, so the NHI is read one by one and judged then.
+        findings.push(finding(ctx, nhi, HELD_STATE_DRIFT, `${state.target.type} ${state.target.id} was not read one by one yet: whether ${origin.changeId}'s state holds is judged once it is`, { heldBy: origin.changeId, kind: state.kind }));
+        continue;
+      }
+      if (judgeHeldState(state, live) !== 'drifted' || live === null) continue;
       const data: JsonObject = { heldBy: origin.changeId, heldAction: origin.actionId, heldSince: origin.at, kind: state.kind, target: { type: state.target.type, id: state.target.id }, held: state.state, live };
       const what = `${state.target.type} ${state.target.id} is ${JSON.stringify(live)}, but ${origin.changeId} (${origin.trigger}, ${origin.actionId}) verified it ${JSON.stringify(state.state)}`;
       const blocked = !restore ? 'the policy says report only (heldStates.restore: false)' : state.group === 'rotation' ? 'a rotation is not re-run to restore it: rotate by hand' : taken.has(`${state.target.type}:${state.target.id}`) ? 'this change acts on the target anew' : null;

@@ -6,8 +6,9 @@ import type { ReasonCode } from '../reasons.js';
 import { holdsAccessKey, ownerOf, type AccessKeySnapshot, type NhiSnapshot, type SecretSnapshot, type UserSnapshot } from '../snapshot.js';
 import { finding, olderThan, type RuleContext, type RuleOutput } from './context.js';
 import { deactivateKeyIntent } from './intents.js';
-import { planRotation } from './rotation.js';
+import { lastRotation, planRotation } from './rotation.js';
 import { baselineRule } from './baselines.js';
+import { reportedKeyFindings, reportedSecretFinding } from './report-facts.js';
 
 type ReconcileDetail = z.infer<typeof reconcileRequestedDetail>;
 
@@ -35,6 +36,7 @@ export function reconcileRule(ctx: RuleContext, detail: ReconcileDetail): RuleOu
 
   const users = actionable.filter((n): n is UserSnapshot => n.type === 'user');
   for (const user of users) {
+    findings.push(...reportedKeyFindings(ctx, user));
     for (const key of activeKeys(user)) {
       if (!isUnused(key, thresholds.inactivityDays, ctx.asOf)) continue;
       if (!rules.deactivateUnusedKeys) {
@@ -56,6 +58,11 @@ export function reconcileRule(ctx: RuleContext, detail: ReconcileDetail): RuleOu
     }
   }
   for (const secret of actionable.filter((n): n is SecretSnapshot => n.type === 'secret')) {
+    const unread = reportedSecretFinding(ctx, secret);
+    if (unread) {
+      findings.push(unread);
+      continue;
+    }
     const held = heldKey(ctx, secret);
     if (held && !deactivated.has(held.accessKeyId) && held.status === 'Active' && olderThan(held.createdAt, thresholds.maxKeyAgeDays, ctx.asOf)) {
       candidates.push({ secret, cause: 'KEY_AGE_EXCEEDED' });
@@ -122,19 +129,4 @@ function usage(key: AccessKeySnapshot): string {
 function heldKey(ctx: RuleContext, secret: SecretSnapshot): AccessKeySnapshot | null {
   if (!holdsAccessKey(secret) || !secret.heldAccessKeyId) return null;
   return ctx.estate.keyUserOf(secret)?.accessKeys.find((k) => k.accessKeyId === secret.heldAccessKeyId) ?? null;
-}
-
-/**
- * When the secret was last rotated. For a key secret the held key's creation is the real
- * rotation (rotations driven step by step do not set LastRotatedDate); otherwise LastRotatedDate,
- * then the last change of the value, then creation.
- */
-function lastRotation(secret: SecretSnapshot, held: AccessKeySnapshot | null): string | null {
-  if (held) return latest(secret.lastRotatedAt, held.createdAt);
-  return secret.lastRotatedAt ?? secret.lastChangedAt ?? secret.createdAt;
-}
-
-function latest(...times: Array<string | null>): string | null {
-  const known = times.filter((t): t is string => t !== null);
-  return known.length === 0 ? null : known.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
 }

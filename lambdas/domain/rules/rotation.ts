@@ -2,7 +2,7 @@ import { sha256Hex } from '../canonical.js';
 import type { ActionIntent } from '../plan-builder.js';
 import type { JsonObject, PlanAction } from '../plan-model.js';
 import type { ReasonCode } from '../reasons.js';
-import { holdsAccessKey, isProd, SECRET_USER_TAG, type SecretSnapshot } from '../snapshot.js';
+import { holdsAccessKey, isProd, SECRET_USER_TAG, type AccessKeySnapshot, type SecretSnapshot } from '../snapshot.js';
 import type { RuleContext } from './context.js';
 import { PHASE_REVOCATION } from './intents.js';
 
@@ -74,4 +74,19 @@ export function planRotation(ctx: RuleContext, secret: SecretSnapshot, finding: 
     touches: [ctx.estate.ref(user)],
   };
   return { outcome: 'planned', intent, replacedAccessKeyId: key.accessKeyId };
+}
+
+/**
+ * When the secret was last rotated. For a key secret the held key's creation is the real
+ * rotation (rotations driven step by step do not set LastRotatedDate); otherwise LastRotatedDate,
+ * then the last change of the value, then creation.
+ */
+export function lastRotation(secret: SecretSnapshot, held: Pick<AccessKeySnapshot, 'createdAt'> | null): string | null {
+  if (held) return latest(secret.lastRotatedAt, held.createdAt);
+  return secret.lastRotatedAt ?? secret.lastChangedAt ?? secret.createdAt;
+}
+
+function latest(...times: Array<string | null>): string | null {
+  const known = times.filter((t): t is string => t !== null);
+  return known.length === 0 ? null : known.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
 }

@@ -53,7 +53,8 @@ export function triggers(list: readonly GovernanceEvent[]): SignalResult {
 }
 
 export function causeOf(envelope: ProviderEnvelope, fields: Omit<SignalCause, 'source' | 'detailType' | 'eventId'>): SignalCause {
-  return { source: envelope.source, detailType: envelope['detail-type'], eventId: envelope.id, ...fields };
+  const account = envelope.account !== undefined && /^\d{12}$/.test(envelope.account) ? { account: envelope.account } : {};
+  return { source: envelope.source, detailType: envelope['detail-type'], eventId: envelope.id, ...account, ...fields };
 }
 
 /** An ISO time from a provider, kept only when it is one (Health's startTime is an HTTP date). */

@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { PROJECT_ROOT } from '../../../local/build.js';
-import type { CliResult, TestStack } from '../../support/local-stack.js';
-
-const BIN = path.join(PROJECT_ROOT, 'cli', 'bin', 'nhigov.mjs');
+import { cliEntry, type CliResult, type TestStack } from '../../support/local-stack.js';
 
 /** `nhigov ARGS` without blocking the test's event loop (so several can run at once). */
 export function cliAsync(stack: TestStack, args: readonly string[], input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: stack.env, cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliEntry(), ...args], { env: stack.env, cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

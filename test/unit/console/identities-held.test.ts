@@ -14,9 +14,9 @@ describe('Identities: held states', () => {
   const held = [...deriveHeldStates([{ changeId: 'chg-term', kind: 'change', status: 'VERIFIED', createdAt: NOW.toISOString(), actions: { [keyAction?.actionId ?? '']: { status: 'VERIFIED' } }, plan: term }]).values()];
 
   it('shows per NHI what a verified change left and whether it holds now', () => {
-    const holding = identityRows({ snapshot: estate('Inactive'), plan: null, changesByNhi: new Map(), now: NOW, held });
+    const holding = identityRows({ estates: [{ snapshot: estate('Inactive') }], plan: null, changesByNhi: new Map(), now: NOW, held });
     expect(holding[0]?.held).toEqual([expect.objectContaining({ verdict: 'holds', held: { status: 'Inactive' }, establishedBy: expect.objectContaining({ changeId: 'chg-term' }) })]);
-    const drifted = identityRows({ snapshot: estate('Active'), plan: null, changesByNhi: new Map(), now: NOW, held });
+    const drifted = identityRows({ estates: [{ snapshot: estate('Active') }], plan: null, changesByNhi: new Map(), now: NOW, held });
     expect(drifted[0]?.held).toEqual([expect.objectContaining({ verdict: 'drifted', live: { status: 'Active' } })]);
     const view: IdentitiesView = { takenAt: NOW.toISOString(), rows: drifted, policyVersion: null, findingsProblem: null };
     const body = renderIdentitiesPage({ view, now: NOW }).body;

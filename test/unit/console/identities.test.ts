@@ -64,7 +64,7 @@ const plan: Pick<Plan, 'findings' | 'actions'> = {
 };
 
 const rows = identityRows({
-  snapshot,
+  estates: [{ snapshot }],
   plan,
   changesByNhi: new Map([
     ['svc-payments', [{ changeId: 'chg-2', status: 'AWAITING_APPROVAL' }, { changeId: 'chg-1', status: 'VERIFIED' }]],
@@ -97,7 +97,7 @@ describe('identities: the rows', () => {
     expect(rows[0]?.findings).toEqual([{ reasonCode: 'KEY_UNUSED', message: 'a reconcile would run iam.deactivateAccessKey on accessKey AKIAOLDKEY0000000001' }]);
     expect(rows[1]?.findings.map((f) => f.reasonCode)).toEqual(['OWNER_UNKNOWN']);
     expect(rows[2]?.findings).toEqual([]);
-    expect(identityRows({ snapshot, plan: null, changesByNhi: new Map(), now: NOW }).every((r) => r.findings.length === 0)).toBe(true);
+    expect(identityRows({ estates: [{ snapshot }], plan: null, changesByNhi: new Map(), now: NOW }).every((r) => r.findings.length === 0)).toBe(true);
   });
 
   it('names the changes of each NHI (by name or ARN) with their status', () => {
@@ -122,7 +122,7 @@ describe('identities: the page', () => {
 
   it('shows one row per NHI with its credentials, findings and changes, every value escaped', () => {
     expect(html).toContain('<caption>4 governed NHIs, 2 with open findings; read');
-    expect(html).toContain('<tr data-nhi="svc-payments" data-type="user" data-findings="1">');
+    expect(html).toContain(`<tr data-nhi="svc-payments" data-account="${ACCOUNT}" data-type="user" data-findings="1">`);
     expect(html).toContain('<li class="key" data-key="AKIAOLDKEY0000000001"><code>AKIAOLDKEY0000000001</code> <span class="pill ok">Active</span> 90 d old, last used never</li>');
     expect(html).toContain('<span class="pill muted">Inactive</span> 1 d old, last used <time datetime="2026-02-28T12:00:00.000Z">');
     expect(html).toContain('last rotated <time datetime="2026-01-01T00:00:00.000Z">');

@@ -108,7 +108,7 @@ describe('reconcile against held states', () => {
   /** The key's held state only: the session deny the termination also left is a facet of its own. */
   const keyOnly = (held: HeldState[]) => held.filter((h) => h.target.id === KEY);
   const reconcile = (snapshot: Snapshot, held: HeldState[], policy = DEFAULT_POLICY) =>
-    planChange({ changeId: 'chg-rec', policy, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile({ nhi: 'svc-held' }), snapshot, now: PLAN_NOW, catalog: ACTION_CATALOG, held });
+    planChange({ changeId: 'chg-rec', policy, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile({ nhi: 'svc-held' }), estates: [{ snapshot }], now: PLAN_NOW, catalog: ACTION_CATALOG, held });
 
   it('plans the way back for a key switched on by hand, naming the change, with no approval even on prod', () => {
     const plan = reconcile(estate('Active', 'prod'), keyOnly(heldFrom(termination())));
@@ -151,11 +151,11 @@ describe('reconcile against held states', () => {
   it('escalates an NHI a change acted on that lost its nhi-governed tag, and writes nothing to it', () => {
     const held = heldFrom(termination());
     const gone = { ...snapshotOf({}), ungoverned: [{ type: 'user' as const, name: 'svc-held', arn: 'arn:aws:iam::123456789012:user/svc-held', tags: { owner: DAVE } }] };
-    const plan = planChange({ changeId: 'chg-rec', policy: DEFAULT_POLICY, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile({ owner: DAVE }), snapshot: gone, now: PLAN_NOW, catalog: ACTION_CATALOG, held });
+    const plan = planChange({ changeId: 'chg-rec', policy: DEFAULT_POLICY, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile({ owner: DAVE }), estates: [{ snapshot: gone }], now: PLAN_NOW, catalog: ACTION_CATALOG, held });
     expect(plan.actions).toEqual([]);
     expect(plan.findings).toEqual([expect.objectContaining({ nhi: 'svc-held', reasonCode: 'GOVERNANCE_REMOVED', data: expect.objectContaining({ tag: null, heldBy: ['chg-term'] }) })]);
     expect(escalatingFindings(plan)).toEqual(['GOVERNANCE_REMOVED']);
     // An ungoverned NHI no change ever acted on is none of ours.
-    expect(planChange({ changeId: 'chg-rec', policy: DEFAULT_POLICY, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile('all'), snapshot: gone, now: PLAN_NOW, catalog: ACTION_CATALOG, held: [] }).findings).toEqual([]);
+    expect(planChange({ changeId: 'chg-rec', policy: DEFAULT_POLICY, policyVersion: DEFAULT_POLICY_VERSION, event: events.reconcile('all'), estates: [{ snapshot: gone }], now: PLAN_NOW, catalog: ACTION_CATALOG, held: [] }).findings).toEqual([]);
   });
 });

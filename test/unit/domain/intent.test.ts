@@ -25,7 +25,7 @@ function estate() {
 function replanAfter(plan: Plan, change: (s: ReturnType<typeof estate>) => ReturnType<typeof estate> = (s) => s) {
   const live = change(applyPlan(estate(), plan, PLAN_NOW));
   const replan = planFor(events.terminated(ALICE, MANAGER), snapshotAsFound(plan, live), { now: LATER });
-  return { live, replan, work: newWork(plan, replan, live) };
+  return { live, replan, work: newWork(plan, replan, [live]) };
 }
 
 describe('the intent re-check after Apply', () => {

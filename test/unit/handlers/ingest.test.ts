@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { changeIdForEvent, triggerContentHash, type GovernanceEvent } from '../../../lambdas/domain/events.js';
-import { EventIdReusedError, ingestEvent, type ExecutionStarter } from '../../../lambdas/handlers/ingest.js';
+import { EventIdReusedError, handler, ingestEvent, type ExecutionStarter } from '../../../lambdas/handlers/ingest.js';
 import type { ChangeRecord } from '../../../lambdas/stores/change-store.js';
 import { providerEvent } from '../../support/signals.js';
 
@@ -62,5 +63,18 @@ describe('ingestEvent', () => {
     expect(write.mock.calls.map(([chunk]) => String(chunk)).join('')).toContain('"EventIgnored"');
     expect(await ingestEvent(rt, { ...termination('x'), id: 'hr-8' }, ARN, start)).toMatchObject({ outcome: 'invalid', reasonCode: 'INPUT_INVALID' });
     expect(records.size).toBe(0);
+  });
+
+  it('the handler hands a batch back unprocessed when too little time is left for a start, instead of timing out with the whole batch', async () => {
+    const logged = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    for (const table of ['EVIDENCE', 'CHANGES', 'PLANS', 'POLICIES']) vi.stubEnv(`NHIGOV_TABLE_${table}`, table.toLowerCase());
+    vi.stubEnv('NHIGOV_POLICY_PUBLIC_KEY', 'unused');
+    vi.stubEnv('NHIGOV_CHANGE_STATE_MACHINE_ARN', ARN);
+    const record = (messageId: string, body: string) => ({ messageId, receiptHandle: messageId, body, attributes: {} as SQSRecord['attributes'], messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
+    // Not JSON (dropped when there is time) and a termination (started when there is time): both handed back.
+    const out = await handler({ Records: [record('m0', 'not json'), record('m1', JSON.stringify(termination('dave@example.com')))] }, { getRemainingTimeInMillis: () => 4_000 });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }]);
+    expect(logged.mock.calls.map(([chunk]) => String(chunk)).join('')).toContain('batch handed back unprocessed');
+    vi.unstubAllEnvs();
   });
 });

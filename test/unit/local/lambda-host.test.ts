@@ -12,6 +12,8 @@ const BUNDLES: Record<string, string> = {
   'slow.mjs': 'export const handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return { slept: event.ms }; };',
   'fails.mjs': "export const handler = async () => { const e = new Error('moved'); e.name = 'PLAN_STALE'; throw e; };",
   // Calls the URL it is given, as a handler calls AWS through the gateway.
+  // Rewritten by a test: a bundle read while it was being written.
+  'partial.mjs': 'export const handler = async (event) => ({ ok: event',
   'caller.mjs':
     "import http from 'node:http'; export const handler = async (event) => new Promise((resolve, reject) => { http.get(event.url, (res) => { let body = ''; res.on('data', (c) => (body += c)); res.on('end', () => resolve({ body })); }).on('error', reject); });",
 };
@@ -65,6 +67,15 @@ describe('LambdaHost', () => {
     expect(await lambdas.invoke('echo', { a: 1 })).toMatchObject({ payload: { echo: { a: 1 } } });
     expect(Date.now() - started).toBeLessThan(300);
     await holding;
+    lambdas.close();
+  });
+
+  it('loads a bundle again after a failed load (a truncated read while it was rebuilt), instead of keeping the function broken', async () => {
+    const lambdas = host(5);
+    const failed = await lambdas.invoke('partial', {});
+    expect(failed).toMatchObject({ functionError: 'Unhandled' });
+    writeFileSync(path.join(dir, 'partial.mjs'), 'export const handler = async (event) => ({ ok: event });');
+    expect(await lambdas.invoke('partial', { a: 1 })).toEqual({ requestId: expect.any(String), payload: { ok: { a: 1 } } });
     lambdas.close();
   });
 
