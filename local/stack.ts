@@ -10,7 +10,8 @@ import { signPolicy } from '../lambdas/domain/policy-signature.js';
 import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
 import { CloudTrail, localFunctionRoleArn } from './gateway/cloudtrail.js';
-import { WORKFLOW_ROLES_ENV } from '../lambdas/domain/signals/cloudtrail.js';
+import { MEMBER_ROLES_ENV, WORKFLOW_ROLES_ENV } from '../lambdas/domain/signals/cloudtrail.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/domain/accounts.js';
 import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
 import { buildHandlers, HANDLERS_PREBUILT_ENV, PROJECT_ROOT } from './build.js';
 import {
@@ -183,6 +184,7 @@ export async function startLocalStack(
       POWERTOOLS_SERVICE_NAME: 'nhi-governor',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // The emulator's CloudTrail names a hosted function's calls by its role: the writer's are the workflow's own.
+      [MEMBER_ROLES_ENV]: DEFAULT_MEMBER_ROLE_NAME,
       [WORKFLOW_ROLES_ENV]: FUNCTIONS.filter((fn) => fn.connector === 'readWrite').map((fn) => localFunctionRoleArn(LOCAL_ACCOUNT_ID, physicalName(prefix, fn.name))).join(','),
     });
     const lambdas = new LambdaHost(

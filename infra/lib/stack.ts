@@ -31,7 +31,7 @@ import { GovernanceDashboard } from './dashboard.js';
 import { EventBuses } from './event-buses.js';
 import { EventRouting, type EventRuleDefinition } from './event-routing.js';
 import { EvidenceQueue } from './evidence-queue.js';
-import { WORKFLOW_ROLES_ENV } from '../../lambdas/domain/signals/cloudtrail.js';
+import { MEMBER_ROLES_ENV, WORKFLOW_ROLES_ENV } from '../../lambdas/domain/signals/cloudtrail.js';
 import { HandlerFunctions, pascalCase } from './functions.js';
 import { GovernanceMetrics } from './metrics.js';
 import { Schedules } from './schedules.js';
@@ -104,6 +104,8 @@ export class NhiGovernorStack extends Stack {
     const ingest = functions.get(INGEST_FUNCTION);
     // CloudTrail calls of the connector write roles are the workflow's own: they start no reconcile.
     ingest.fn.addEnvironment(WORKFLOW_ROLES_ENV, functions.all().filter((h) => h.definition.connector === 'readWrite').map((h) => h.role.roleArn).join(','));
+    // So are the member roles' calls, in the member accounts whose CloudTrail reaches this bus.
+    ingest.fn.addEnvironment(MEMBER_ROLES_ENV, config.memberRoleNames.join(','));
     const routing = new EventRouting(this, 'Events', {
       buses: buses.byRole,
       rules: definitions.eventRules,

@@ -4,7 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { changeIdForEvent, triggerContentHash, type GovernanceEvent } from '../domain/events.js';
 import { AppError } from '../domain/reasons.js';
 import { parseIncomingEvent, type SignalContext } from '../domain/signals/index.js';
-import { CLOUDTRAIL_DETAIL_TYPE, followUpTriggerId, MAX_FOLLOW_UPS, WORKFLOW_ROLES_ENV } from '../domain/signals/cloudtrail.js';
+import { CLOUDTRAIL_DETAIL_TYPE, followUpTriggerId, MAX_FOLLOW_UPS, MEMBER_ROLES_ENV, WORKFLOW_ROLES_ENV } from '../domain/signals/cloudtrail.js';
 import { startExecutionOnce, type StartedExecution } from '../lib/start-execution.js';
 import type { ChangeStore } from '../stores/change-store.js';
 import type { EvidenceStore } from '../stores/evidence-store.js';
@@ -143,11 +143,13 @@ async function refuseReusedId(changes: Pick<ChangeStore, 'get'>, event: Governan
   }
 }
 
+/** A comma-separated list from the environment. */
 const workflowRolesSchema = z.string().optional().transform((list) => (list ?? '').split(',').map((arn) => arn.trim()).filter((arn) => arn.length > 0));
 
-/** NHIGOV_WORKFLOW_ROLE_ARNS: the workflow's own write roles, whose CloudTrail calls start nothing. */
+/** NHIGOV_WORKFLOW_ROLE_ARNS and NHIGOV_MEMBER_ROLE_NAMES: the workflow's own roles, whose CloudTrail calls start nothing. */
 export function workflowContext(env: NodeJS.ProcessEnv = process.env): SignalContext {
-  return { workflowRoleArns: workflowRolesSchema.parse(env[WORKFLOW_ROLES_ENV]) };
+  const home = env['NHIGOV_ACCOUNT_ID'];
+  return { workflowRoleArns: workflowRolesSchema.parse(env[WORKFLOW_ROLES_ENV]), memberRoleNames: workflowRolesSchema.parse(env[MEMBER_ROLES_ENV]), ...(home ? { homeAccountId: home } : {}) };
 }
 
 function sourceOf(raw: unknown): string {

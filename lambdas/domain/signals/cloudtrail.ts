@@ -25,6 +25,9 @@ export const WATCHED_WRITES = {
 /** Where ingest finds the workflow's own write roles (comma-separated ARNs): their calls start nothing. */
 export const WORKFLOW_ROLES_ENV = 'NHIGOV_WORKFLOW_ROLE_ARNS';
 
+/** Where ingest finds the member roles' names (comma-separated): the workflow's own in every member account. */
+export const MEMBER_ROLES_ENV = 'NHIGOV_MEMBER_ROLE_NAMES';
+
 /** Calls of one NHI within this window start one reconcile (the change id is derived from it). */
 export const CLOUDTRAIL_DEDUP_SECONDS = 10;
 
@@ -73,15 +76,20 @@ function roleName(arn: string): string | null {
 }
 
 /**
- * Whether the call was made by one of the workflow's own roles (its write role): by the session's
- * issuing role, or by the role an assumed-role ARN names. Caller-chosen fields (user agent,
- * session name) are never trusted for this.
+ * Whether the call was made by one of the workflow's own roles: its write role (by the session's
+ * issuing role, or by the role an assumed-role ARN names), or a member role in a member account
+ * (by name: only the hub's connector roles may assume it, infra/lib/member-stack.ts). Caller-chosen
+ * fields (user agent, session name) are never trusted for this.
  */
-export function isWorkflowCall(identity: CloudTrailDetail['userIdentity'], workflowRoleArns: readonly string[]): boolean {
-  if (identity.type !== 'AssumedRole' || workflowRoleArns.length === 0) return false;
+export function isWorkflowCall(identity: CloudTrailDetail['userIdentity'], workflowRoleArns: readonly string[], members: { readonly roleNames: readonly string[]; readonly homeAccountId?: string } = { roleNames: [] }): boolean {
+  if (identity.type !== 'AssumedRole') return false;
   const issuer = identity.sessionContext?.sessionIssuer?.arn;
-  if (issuer !== undefined) return workflowRoleArns.includes(issuer);
   const assumed = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\//.exec(identity.arn ?? '');
+  // A member role acts only in member accounts: in the stack's own account that name is nobody's.
+  const inMember = assumed !== null && members.homeAccountId !== undefined && assumed[1] !== members.homeAccountId;
+  if (inMember && members.roleNames.includes(assumed[2] ?? '') && (issuer === undefined || issuer.endsWith(`:role/${assumed[2]}`))) return true;
+  if (workflowRoleArns.length === 0) return false;
+  if (issuer !== undefined) return workflowRoleArns.includes(issuer);
   return assumed !== null && workflowRoleArns.some((arn) => arn.split(':')[4] === assumed[1] && roleName(arn) === assumed[2]);
 }
 
@@ -117,7 +125,8 @@ export const cloudTrailSignal: SignalSource = {
     const watched: readonly string[] = WATCHED_WRITES[detail.eventSource];
     if (!watched.includes(detail.eventName)) return ignored(`CloudTrail ${call} is not a write that can change a governed NHI`);
     if (detail.errorCode) return ignored(`CloudTrail ${call} failed (${detail.errorCode}): nothing changed`);
-    if (isWorkflowCall(detail.userIdentity, context.workflowRoleArns ?? [])) return ignored(`CloudTrail ${call} was made by the workflow's own role`);
+    const members = { roleNames: context.memberRoleNames ?? [], ...(context.homeAccountId ? { homeAccountId: context.homeAccountId } : {}) };
+    if (isWorkflowCall(detail.userIdentity, context.workflowRoleArns ?? [], members)) return ignored(`CloudTrail ${call} was made by the workflow's own role`);
     const target = nhiName.safeParse(targetOf(detail));
     if (!target.success) return ignored(`CloudTrail ${call} names no user, role or secret`);
     const windowStart = new Date(Math.floor(Date.parse(detail.eventTime) / (CLOUDTRAIL_DEDUP_SECONDS * 1000)) * CLOUDTRAIL_DEDUP_SECONDS * 1000).toISOString();

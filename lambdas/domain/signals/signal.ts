@@ -38,6 +38,10 @@ export interface SignalSource {
 export interface SignalContext {
   /** The workflow's own roles (its connector write role): their calls are not changes made around it. */
   readonly workflowRoleArns?: readonly string[];
+  /** The member roles' names: in a member account, calls made through them are the workflow's. */
+  readonly memberRoleNames?: readonly string[];
+  /** The stack's own account: no member role acts there. */
+  readonly homeAccountId?: string;
 }
 
 export function invalid(error: z.ZodError, where = 'detail'): SignalResult {

@@ -55,6 +55,21 @@ describe('CloudTrail writes', () => {
     expect(parseIncomingEvent(own).outcome).toBe('triggers');
   });
 
+  it('recognise a member role\'s calls in a member account as the workflow\'s, but never that name in the stack\'s own account', () => {
+    const members = { roleNames: ['nhigov-member'], homeAccountId: '123456789012' };
+    const inMember = { type: 'AssumedRole', arn: 'arn:aws:sts::111111111111:assumed-role/nhigov-member/chg-0123', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::111111111111:role/nhigov-member' } } };
+    expect(isWorkflowCall(inMember, [WRITE_ROLE], members)).toBe(true);
+    expect(isWorkflowCall({ type: 'AssumedRole', arn: 'arn:aws:sts::111111111111:assumed-role/nhigov-member/chg-0123' }, [], members)).toBe(true);
+    // The same name in the stack's own account is a role someone made: not ours.
+    expect(isWorkflowCall({ ...inMember, arn: 'arn:aws:sts::123456789012:assumed-role/nhigov-member/x', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/nhigov-member' } } }, [WRITE_ROLE], members)).toBe(false);
+    // Another role name, or no member roles configured, or an unknown home: not recognised.
+    expect(isWorkflowCall({ type: 'AssumedRole', arn: 'arn:aws:sts::111111111111:assumed-role/admin/x' }, [WRITE_ROLE], members)).toBe(false);
+    expect(isWorkflowCall(inMember, [WRITE_ROLE])).toBe(false);
+    expect(isWorkflowCall(inMember, [WRITE_ROLE], { roleNames: ['nhigov-member'] })).toBe(false);
+    const event = providerEvent('cloudTrail', {}, (e) => (e.detail.userIdentity = inMember));
+    expect(parseIncomingEvent(event, { ...context, memberRoleNames: ['nhigov-member'], homeAccountId: '123456789012' })).toMatchObject({ outcome: 'ignored' });
+  });
+
   it('ignore failed calls, calls that cannot change a governed NHI, and calls naming none; refuse malformed ones', () => {
     expect(parseIncomingEvent(providerEvent('cloudTrail', {}, (e) => (e.detail.errorCode = 'AccessDenied')), context)).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('AccessDenied') });
     expect(parseIncomingEvent(providerEvent('cloudTrail', { UpdateAccessKey: 'CreatePolicy' }), context)).toMatchObject({ outcome: 'ignored' });
