@@ -29,10 +29,6 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
   return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
 
-export function isAccountId(value: string): boolean {
-  return ACCOUNT_ID.test(value);
-}
-
 /** Where the stack runs: its own account is always governed, and connectors act there without assuming a role. */
 export interface HomeAccount {
   readonly id: string;

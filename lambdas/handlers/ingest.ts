@@ -144,12 +144,12 @@ async function refuseReusedId(changes: Pick<ChangeStore, 'get'>, event: Governan
 }
 
 /** A comma-separated list from the environment. */
-const workflowRolesSchema = z.string().optional().transform((list) => (list ?? '').split(',').map((arn) => arn.trim()).filter((arn) => arn.length > 0));
+const commaList = z.string().optional().transform((list) => (list ?? '').split(',').map((arn) => arn.trim()).filter((arn) => arn.length > 0));
 
 /** NHIGOV_WORKFLOW_ROLE_ARNS and NHIGOV_MEMBER_ROLE_NAMES: the workflow's own roles, whose CloudTrail calls start nothing. */
 export function workflowContext(env: NodeJS.ProcessEnv = process.env): SignalContext {
   const home = env['NHIGOV_ACCOUNT_ID'];
-  return { workflowRoleArns: workflowRolesSchema.parse(env[WORKFLOW_ROLES_ENV]), memberRoleNames: workflowRolesSchema.parse(env[MEMBER_ROLES_ENV]), ...(home ? { homeAccountId: home } : {}) };
+  return { workflowRoleArns: commaList.parse(env[WORKFLOW_ROLES_ENV]), memberRoleNames: commaList.parse(env[MEMBER_ROLES_ENV]), ...(home ? { homeAccountId: home } : {}) };
 }
 
 function sourceOf(raw: unknown): string {

@@ -5,15 +5,11 @@ import { toJsonObject } from '../domain/plan-schema.js';
 import type { JsonObject, Plan } from '../domain/plan-model.js';
 import { actionIdsByPhase, planChange, planDecision, type PlanDecision } from '../domain/plan.js';
 import type { SignedPolicy } from '../domain/policy-signature.js';
-import { snapshotScopeFor } from '../domain/snapshot-scope.js';
 import { beginChange } from './core/begin-change.js';
 import { loadChangeHistory } from './core/change-history.js';
 import { deriveHeldStates } from '../domain/held-states.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 import { planningRead, readEventEstates } from './core/account-estates.js';
-
-/** Moved to lambdas/domain/snapshot-scope.ts; re-exported for existing callers. */
-export { snapshotScopeFor };
 
 /** The trigger as ingest made it, parsed strictly: the provider's event was parsed once, at ingest. */
 const inputSchema = z.strictObject({

@@ -1,6 +1,4 @@
 import type { AccountSessions } from '../../connectors/account-sessions.js';
-import { accessKeyOwner } from '../../connectors/iam/access-key-owner.js';
-import { readSnapshot } from '../../connectors/snapshot-reader.js';
 import type { ConnectorContext } from '../../connectors/types.js';
 import { governedAccounts, type GovernedAccount, type HomeAccount } from '../../domain/accounts.js';
 import { accountsForEvent } from '../../domain/event-accounts.js';
@@ -9,10 +7,9 @@ import type { Plan } from '../../domain/plan-model.js';
 import type { AccountEstate, UnreadableAccount } from '../../domain/plan.js';
 import type { GovernancePolicy } from '../../domain/policy.js';
 import { AppError, isAppError } from '../../domain/reasons.js';
-import { snapshotScopeFor } from '../../domain/snapshot-scope.js';
 import type { Snapshot } from '../../domain/snapshot.js';
 import { mapBounded } from '../../lib/map-bounded.js';
-import { readPlanningSnapshot } from './planning-read.js';
+import { readExposedKeySnapshot, readPlanningSnapshot, unnamedExposedKey } from './planning-read.js';
 
 /** Accounts read at once: each read is itself a few paginated bulk calls, within its own account's throttle. */
 const ACCOUNTS_IN_PARALLEL = 4;
@@ -78,13 +75,10 @@ export async function readEventEstates(
   }
   const accounts = accountsForEvent(event, governedAccounts(policy, rt.home));
   const where = (account: GovernedAccount): Omit<AccountEstate, 'snapshot'> => ({ account: account.id, member: account.roleArn !== null });
-  const keyId = event.detailType === 'Credential Exposed' && !event.detail.nhi ? event.detail.accessKeyId : undefined;
+  const keyId = unnamedExposedKey(event);
   if (keyId === undefined || accounts.length === 1) return readAccountEstates(rt.sessions, accounts, changeId, (ctx, account) => read(ctx, where(account)));
   // A key reported without its user: only the account whose IAM knows the key is read.
-  const found = await readAccountEstates(rt.sessions, accounts, changeId, async (ctx) => {
-    const owner = await accessKeyOwner(ctx, keyId);
-    return owner ? readSnapshot(ctx, snapshotScopeFor(event, owner)) : null;
-  });
+  const found = await readAccountEstates(rt.sessions, accounts, changeId, (ctx) => readExposedKeySnapshot(ctx, event, keyId));
   if (found.estates.length > 0 || found.unreadable.length > 0) return found;
   return readAccountEstates(rt.sessions, accounts.slice(0, 1), changeId, (ctx, account) => read(ctx, where(account)));
 }

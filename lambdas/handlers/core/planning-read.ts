@@ -41,8 +41,20 @@ export async function readPlanningSnapshot(ctx: ConnectorContext, event: Governa
 
 /** The read of a trigger that names its NHIs: readSnapshot over the event's scope. */
 export async function readTriggerSnapshot(ctx: ConnectorContext, event: GovernanceEvent): Promise<Snapshot> {
-  const keyOwner = event.detailType === 'Credential Exposed' && !event.detail.nhi && event.detail.accessKeyId ? await accessKeyOwner(ctx, event.detail.accessKeyId) : undefined;
-  return readSnapshot(ctx, snapshotScopeFor(event, keyOwner));
+  const keyId = unnamedExposedKey(event);
+  if (keyId === undefined) return readSnapshot(ctx, snapshotScopeFor(event));
+  return (await readExposedKeySnapshot(ctx, event, keyId)) ?? readSnapshot(ctx, snapshotScopeFor(event, null));
+}
+
+/** The access key a Credential Exposed names without its user (AWS Health); undefined for any other trigger. */
+export function unnamedExposedKey(event: GovernanceEvent): string | undefined {
+  return event.detailType === 'Credential Exposed' && !event.detail.nhi ? event.detail.accessKeyId : undefined;
+}
+
+/** The read of an exposed key traced to its user by key id; null when this account's IAM does not know the key. */
+export async function readExposedKeySnapshot(ctx: ConnectorContext, event: GovernanceEvent, keyId: string): Promise<Snapshot | null> {
+  const owner = await accessKeyOwner(ctx, keyId);
+  return owner ? readSnapshot(ctx, snapshotScopeFor(event, owner)) : null;
 }
 
 /**
