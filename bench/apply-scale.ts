@@ -62,12 +62,22 @@ function largestPayloadBytes(events: readonly HistoryEvent[]): number {
   return largest;
 }
 
-async function waitForExecution(sfn: SFNClient, executionArn: string): Promise<string> {
+const PROGRESS_EVERY_MS = 60_000;
+
+/** Waits for the execution to end; every minute, `progress` tells how many actions are verified so far. */
+async function waitForExecution(sfn: SFNClient, executionArn: string, progress: () => Promise<number>): Promise<{ status: string; verifiedPerMinute: number[] }> {
   const deadline = Date.now() + TIMEOUT_MS;
+  const verifiedPerMinute: number[] = [];
+  let nextProgress = Date.now() + PROGRESS_EVERY_MS;
   for (;;) {
     const { status = 'UNKNOWN' } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (status !== 'RUNNING') return status;
+    if (status !== 'RUNNING') return { status, verifiedPerMinute };
     if (Date.now() >= deadline) throw new Error(`${executionArn} still running after ${TIMEOUT_MS / 60_000} min`);
+    if (Date.now() >= nextProgress) {
+      nextProgress += PROGRESS_EVERY_MS;
+      verifiedPerMinute.push(await progress());
+      printFigure(`actions verified after ${verifiedPerMinute.length} min`, String(verifiedPerMinute.at(-1)));
+    }
     await sleep(1_000);
   }
 }
@@ -86,8 +96,11 @@ export async function runApplyScaleBench(): Promise<void> {
     if (!parsed.ok) throw new Error(parsed.error);
     const started = Date.now();
     const { changeId, executionArn } = await putEvent(ctx, parsed.event);
-    const executionStatus = await waitForExecution(stack.direct.sfn, executionArn);
+    const verifiedSoFar = async () => Object.values(await ctx.changes.actions.ofChange(changeId)).filter((a) => a.status === 'VERIFIED').length;
+    const { status: executionStatus, verifiedPerMinute } = await waitForExecution(stack.direct.sfn, executionArn, verifiedSoFar);
     const elapsedMs = Date.now() - started;
+    const perMinute = verifiedPerMinute.map((count, i) => count - (verifiedPerMinute[i - 1] ?? 0));
+    if (perMinute.length > 0) printFigure('actions verified in each minute', perMinute.join(', '));
     const doc = await showChange(ctx, changeId);
     if (!doc) throw new Error(`change ${changeId} not found`);
     const verified = doc.actions.filter((a) => a.status === 'VERIFIED').length;

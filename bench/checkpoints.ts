@@ -23,7 +23,7 @@ export async function runCheckpointsBench(): Promise<void> {
     const writer = new EvidenceWriter(createDocumentClient(stack.clients.dynamodb), stack.outputs.tables.evidence ?? '');
     const seedStarted = Date.now();
     await mapBounded(ids, 16, async (changeId) => {
-      await ctx.changes.create({ changeId, kind: 'change', status: 'VERIFIED', trigger: 'bench', eventId: changeId, createdAt: now, actions: {}, reasonCodes: [] });
+      await ctx.changes.create({ changeId, kind: 'change', status: 'VERIFIED', trigger: 'bench', eventId: changeId, createdAt: now, reasonCodes: [] });
       const drafts = (['TRIGGERED', 'DECIDED', 'COMPLETED'] as const).map((type) => ({ draftId: randomUUID(), draft: { changeId, type, actor: 'bench', policyVersion: 'bench', data: { type } } }));
       await writer.write(changeId, drafts);
     });

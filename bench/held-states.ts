@@ -21,7 +21,7 @@ export async function runHeldStatesBench(): Promise<void> {
   await withStack(async (stack) => {
     const ctx = await stack.context();
     // Read around the gateway, so the bench's own polling is not counted as the workflow's calls.
-    const changes = new ChangeStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.changes ?? '');
+    const changes = new ChangeStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.changes ?? '', stack.outputs.tables.actions ?? '');
     const times: number[] = [];
     const calls: number[] = [];
     let lastByService: Record<string, number> = {};

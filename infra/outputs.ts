@@ -20,6 +20,7 @@ export const OPERATOR_OUTPUT_SCHEMAS = {
   FinalizeStateMachineArn: arn,
   EvidenceTableName: name,
   ChangesTableName: name,
+  ActionsTableName: name,
   PlansTableName: name,
   ApprovalsTableName: name,
   PoliciesTableName: name,
@@ -50,7 +51,7 @@ const outputsSchema = z.object(OPERATOR_OUTPUT_SCHEMAS);
 /** What a stack gives an operator, named for use. */
 export interface OperatorOutputs {
   readonly stateMachines: { readonly change: string; readonly rollback: string; readonly finalize: string };
-  readonly tables: { readonly evidence: string; readonly changes: string; readonly plans: string; readonly approvals: string; readonly policies: string };
+  readonly tables: { readonly evidence: string; readonly changes: string; readonly actions: string; readonly plans: string; readonly approvals: string; readonly policies: string };
   readonly eventBusName: string;
   readonly approvalUrl: string;
   readonly approvalLinkKeySecretArn: string;
@@ -69,7 +70,7 @@ export function parseOperatorOutputs(outputs: ReadonlyArray<{ OutputKey?: string
     ok: true,
     outputs: {
       stateMachines: { change: o.ChangeStateMachineArn, rollback: o.RollbackStateMachineArn, finalize: o.FinalizeStateMachineArn },
-      tables: { evidence: o.EvidenceTableName, changes: o.ChangesTableName, plans: o.PlansTableName, approvals: o.ApprovalsTableName, policies: o.PoliciesTableName },
+      tables: { evidence: o.EvidenceTableName, changes: o.ChangesTableName, actions: o.ActionsTableName, plans: o.PlansTableName, approvals: o.ApprovalsTableName, policies: o.PoliciesTableName },
       eventBusName: o.EventBusName,
       approvalUrl: o.ApprovalUrl,
       approvalLinkKeySecretArn: o.ApprovalLinkKeySecretArn,
@@ -88,6 +89,7 @@ export function operatorOutputValues(outputs: OperatorOutputs): Record<OperatorO
     FinalizeStateMachineArn: outputs.stateMachines.finalize,
     EvidenceTableName: outputs.tables.evidence,
     ChangesTableName: outputs.tables.changes,
+    ActionsTableName: outputs.tables.actions,
     PlansTableName: outputs.tables.plans,
     ApprovalsTableName: outputs.tables.approvals,
     PoliciesTableName: outputs.tables.policies,

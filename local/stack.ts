@@ -233,7 +233,7 @@ export async function startLocalStack(
     };
     await registerLocalStack(direct, settings.stackName, {
       stateMachines: { change: deployment.stateMachines.change ?? '', rollback: deployment.stateMachines.rollback ?? '', finalize: deployment.stateMachines.finalize ?? '' },
-      tables: { evidence: deployment.tables.evidence ?? '', changes: deployment.tables.changes ?? '', plans: deployment.tables.plans ?? '', approvals: deployment.tables.approvals ?? '', policies: deployment.tables.policies ?? '' },
+      tables: { evidence: deployment.tables.evidence ?? '', changes: deployment.tables.changes ?? '', actions: deployment.tables.actions ?? '', plans: deployment.tables.plans ?? '', approvals: deployment.tables.approvals ?? '', policies: deployment.tables.policies ?? '' },
       eventBusName: deployment.eventBuses.governance,
       approvalUrl: `${endpoint}/`,
       approvalLinkKeySecretArn: approvalChannels.linkKeySecretArn,

@@ -149,7 +149,7 @@ async function statusOf() {
   const { ChangeStore } = await import('../../lambdas/stores/change-store.js');
   const { createDocumentClient } = await import('../../lambdas/stores/dynamo.js');
   const { awsClients } = await import('../../local/aws-clients.js');
-  const changes = await new ChangeStore(createDocumentClient(awsClients(outputs.endpoint).dynamodb), outputs.tables.changes ?? '').list('change', 1000);
+  const changes = await new ChangeStore(createDocumentClient(awsClients(outputs.endpoint).dynamodb), outputs.tables.changes ?? '', outputs.tables.actions ?? '').list('change', 1000);
   return { up: true as const, stateDir: settings.stateDir, endpoint: outputs.endpoint, consoleUrl: outputs.consoleUrl, versions: outputs.versions, pids: outputs.pids, startedAt: outputs.startedAt, counts: { changes: changes.length, awsCalls } };
 }
 

@@ -31,10 +31,10 @@ const email = z.string().trim().toLowerCase().pipe(z.email());
 export async function requestRollback(ctx: StackContext, input: { parentChangeId: string; requestedBy: string; reason?: string }): Promise<RollbackRequested> {
   const machine = ctx.outputs.stateMachines.rollback;
   const { parentChangeId } = input;
-  const parent = await ctx.changes.get(parentChangeId);
+  const parent = await ctx.changes.getWithActions(parentChangeId);
   const plan = parent?.planHash ? await ctx.plans.get(parent.planHash) : null;
   const finalized = parent ? finalizedActionIds(await ctx.evidence.listByChange(parentChangeId)) : new Set<string>();
-  const attempts = parent ? await findRollbackAttempts(parentChangeId, (id) => ctx.changes.get(id)) : [];
+  const attempts = parent ? await findRollbackAttempts(parentChangeId, (id) => ctx.changes.getWithActions(id)) : [];
   const verdict = decideRollbackRequest({ parentChangeId, parent, plan, finalizedActionIds: finalized, attempts });
   if (verdict.verdict === 'refused') throw new UsageError(`${verdict.reasonCode}: ${verdict.reason}`);
   if (verdict.verdict === 'duplicate') {

@@ -61,7 +61,7 @@ export async function listChanges(ctx: StackContext): Promise<ChangeSummary[]> {
 
 /** Everything known about one change: record, plan, per-action outcome, evidence. Null when unknown. */
 export async function showChange(ctx: StackContext, changeId: string): Promise<ShowDocument | null> {
-  const record = await ctx.changes.get(changeId);
+  const record = await ctx.changes.getWithActions(changeId);
   if (!record) return null;
   const plan = record.planHash ? await ctx.plans.get(record.planHash) : null;
   const evidence = await ctx.evidence.listByChange(changeId);
@@ -78,7 +78,7 @@ export async function showChange(ctx: StackContext, changeId: string): Promise<S
     plan,
     approval: record.approval ?? null,
     actions: (plan?.actions ?? []).map((action) => {
-      const outcome = record.actions?.[action.actionId];
+      const outcome = record.actions[action.actionId];
       return {
         actionId: action.actionId,
         kind: action.kind,

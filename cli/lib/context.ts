@@ -92,7 +92,7 @@ export async function contextFor(input: { stackName: string; mode: StackTarget['
     target: { stackName, mode: input.mode, region, account, consoleUrl: input.consoleUrl, ...(input.settings.endpoint ? { endpoint: input.settings.endpoint } : {}) },
     outputs,
     clients,
-    changes: new ChangeStore(db, outputs.tables.changes),
+    changes: new ChangeStore(db, outputs.tables.changes, outputs.tables.actions),
     evidence: new EvidenceStore(db, outputs.tables.evidence),
     plans: new PlanStore(db, outputs.tables.plans),
     policies: new PolicyStore(db, outputs.tables.policies),

@@ -177,6 +177,7 @@ export class NhiGovernorStack extends Stack {
     for (const { definition, table } of tables.all()) new CfnOutput(this, `${pascalCase(definition.id)}TableName`, { value: table.tableName });
     new CfnOutput(this, 'EventBusName', { value: config.eventBusName, description: 'Put governance events here (only the allowed producers may)' });
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: routing.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EvidenceDeadLetterQueueUrl', { value: evidenceQueue.deadLetterQueue.queueUrl, description: 'Evidence drafts the writer could not append after every retry (the EvidenceDeadLettered alarm fires): redrive them to the evidence queue' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     new CfnOutput(this, 'SlackWebhookSecretArn', { value: channels.slackWebhook.secretArn });
     new CfnOutput(this, 'ApprovalLinkKeySecretArn', { value: channels.linkSigningKey.secretArn, description: 'The HMAC key approval links are signed with: who may read it may sign links (nhigov approve)' });

@@ -160,7 +160,7 @@ export function stagedKeysOf(
         changeId: change.changeId,
         changeStatus: change.status,
         actionId: action.actionId,
-        actionStatus: change.actions?.[action.actionId]?.status,
+        actionStatus: change.actions[action.actionId]?.status,
         ...key,
         nhi: action.target.nhi,
         ...(action.target.account ? { account: action.target.account } : {}),

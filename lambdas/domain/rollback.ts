@@ -24,7 +24,7 @@ export interface ChangeView {
   readonly kind: 'change' | 'rollback' | 'attestation';
   readonly status: ChangeStatus;
   readonly parentChangeId?: string;
-  readonly actions?: Readonly<Record<string, { readonly status: ActionStatus }>>;
+  readonly actions: Readonly<Record<string, { readonly status: ActionStatus }>>;
 }
 
 /**
@@ -52,7 +52,7 @@ export async function findRollbackAttempts<T extends ChangeView>(parentChangeId:
 /** A rollback that ended without writing to any target (rejected, timed out, refused, stale). */
 export function endedWithoutEffect(rollback: ChangeView): boolean {
   if (!isTerminalStatus(rollback.status) || rollback.status === 'ROLLED_BACK') return false;
-  return Object.values(rollback.actions ?? {}).every((action) => action.status === 'SKIPPED');
+  return Object.values(rollback.actions).every((action) => action.status === 'SKIPPED');
 }
 
 /**
@@ -62,7 +62,7 @@ export function endedWithoutEffect(rollback: ChangeView): boolean {
  */
 export function selectRollbackActions(plan: Plan, change: ChangeView, finalizedActionIds: ReadonlySet<string>): PlanAction[] {
   return plan.actions.filter(
-    (action) => change.actions?.[action.actionId]?.status === 'VERIFIED' && action.inverse !== null && !finalizedActionIds.has(action.actionId),
+    (action) => change.actions[action.actionId]?.status === 'VERIFIED' && action.inverse !== null && !finalizedActionIds.has(action.actionId),
   );
 }
 

@@ -27,7 +27,7 @@ export async function checkStaleCore(rt: Runtime, changeId: string, planHash: st
   // A member account that cannot be reached fails only its own actions: Write refuses them unwritten (nothing checked, nothing written).
   for (const { actionId, account, message } of unreachable) {
     await rt.evidence.append({ changeId, type: 'WRITE_FAILED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, actionId, reasonCode: 'CONNECTOR_ACCESS_DENIED', data: { account, message, attempt: 0 } });
-    await rt.changes.recordAction(changeId, actionId, { status: 'FAILED', attempts: 0, reasonCode: 'CONNECTOR_ACCESS_DENIED' });
+    await rt.changes.actions.record(changeId, actionId, { status: 'FAILED', attempts: 0, reasonCode: 'CONNECTOR_ACCESS_DENIED' });
   }
   if (moved.length > 0) {
     await rt.evidence.append({ changeId, type: 'STALE_CHECKED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, reasonCode: 'PLAN_STALE', data: { planHash, moved: moved as never } });

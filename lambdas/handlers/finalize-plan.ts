@@ -103,8 +103,8 @@ async function stagedKeys(rt: Runtime, from: string, to: string): Promise<Staged
     const plan = await rt.loadPlan(change.planHash);
     if (!plan.actions.some((action) => stagedKeyOf(action) !== null)) continue;
     const events = await rt.trail.listByChange(change.changeId);
-    const attempts = await findRollbackAttempts(change.changeId, (id) => rt.changes.get(id));
-    staged.push(...stagedKeysOf(change, plan, events, attempts));
+    const attempts = await findRollbackAttempts(change.changeId, (id) => rt.changes.getWithActions(id));
+    staged.push(...stagedKeysOf({ ...change, actions: await rt.changes.actions.ofChange(change.changeId) }, plan, events, attempts));
   }
   return staged;
 }

@@ -24,7 +24,7 @@ export interface FinalizeOutcome {
 export async function finalizeSettleCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<FinalizeOutcome> {
   const { changeId, planHash } = input;
   const plan = await rt.loadPlan(planHash);
-  const run = await rt.changes.get(changeId);
+  const run = await rt.changes.actions.ofChange(changeId);
   const linked = new Set((await rt.trail.listByChange(changeId)).filter((e) => e.type === 'FINALIZED' && e.actionId).map((e) => e.actionId));
   let finalized = 0;
   for (const result of input.results.filter((r) => r.status === 'VERIFIED')) {
@@ -33,7 +33,7 @@ export async function finalizeSettleCore(rt: Runtime, input: z.infer<typeof inpu
     if (!action || !source) continue;
     finalized += 1;
     if (linked.has(action.actionId)) continue; // a retried step: this deletion is linked already
-    const observed = run?.actions?.[action.actionId]?.observed ?? action.after;
+    const observed = run[action.actionId]?.observed ?? action.after;
     const common = { actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi } as const;
     // Both on their chains before the run goes on: its checkpoint names the original's head, and a retried step reads its own links above.
     await rt.evidence.record({ ...common, changeId: source.changeId, actionId: source.actionId, type: 'FINALIZED', data: { finalizeChangeId: changeId, finalizeActionId: action.actionId, kind: action.kind, ...targetData({ targetId: action.target.id, targetType: action.target.type === 'accessKey' ? 'accessKey' : 'user' }), observed: observed as never } });

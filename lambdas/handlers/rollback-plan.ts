@@ -51,10 +51,10 @@ export async function rollbackPlanCore(rt: Runtime, request: RollbackRequest): P
     refused: { actor: requestedBy, data: { parentChangeId, attempt, reason } },
     triggered: () => ({ actor: requestedBy, data: { detailType: ROLLBACK_TRIGGER, parentChangeId, attempt, reason } }),
     plan: async ({ policy, version: policyVersion }) => {
-      const parent = await rt.changes.get(parentChangeId);
+      const parent = await rt.changes.getWithActions(parentChangeId);
       const parentPlan = parent?.planHash ? await rt.loadPlan(parent.planHash) : null;
       const finalized = parent ? finalizedActionIds(await rt.trail.listByChange(parentChangeId)) : new Set<string>();
-      const attempts = await findRollbackAttempts(parentChangeId, (id) => rt.changes.get(id));
+      const attempts = await findRollbackAttempts(parentChangeId, (id) => rt.changes.getWithActions(id));
       const refused = refusalOfRollbackAttempt({ changeId, parentChangeId, attempt, parent, plan: parentPlan, finalizedActionIds: finalized, attempts });
       if (refused !== null) {
         await rt.evidence.append({ changeId, type: 'DECIDED', actor: AUTOMATION_ACTOR, policyVersion, reasonCode: 'INPUT_INVALID', data: { decision: 'REFUSED', parentChangeId, refused } });

@@ -26,10 +26,10 @@ export async function rollbackSettleCore(rt: Runtime, input: z.infer<typeof inpu
     ? plan.actions.filter((a) => !input.skipped.includes(a.actionId)).map((a) => ({ actionId: a.actionId, status: 'FAILED' as const, error: isReasonCode(input.error?.Error) ? input.error.Error : 'ROLLBACK_FAILED' }))
     : input.results;
   const outcome = settleRollback(results, input.skipped);
-  const rollback = await rt.changes.get(changeId);
+  const rollback = await rt.changes.actions.ofChange(changeId);
   for (const actionId of outcome.restored) {
-    const observed = rollback?.actions?.[actionId]?.observed;
-    await rt.changes.recordActionResult(parentChangeId, actionId, { status: 'ROLLED_BACK', ...(observed ? { observed } : {}) });
+    const observed = rollback[actionId]?.observed;
+    await rt.changes.actions.recordResult(parentChangeId, actionId, { status: 'ROLLED_BACK', ...(observed ? { observed } : {}) });
   }
   const link = { rollbackChangeId: changeId, restored: outcome.restored, failed: outcome.failed.map((f) => ({ actionId: f.actionId, reasonCode: f.reasonCode })) };
   // On the parent's chain before this rollback completes: its checkpoint names the parent's head.

@@ -49,7 +49,7 @@ export async function rollbackStartCore(rt: Runtime, changeId: string, planHash:
   await rt.evidence.append({ ...common, type: 'STALE_CHECKED', data: { planHash, undo: toUndo, alreadyRestored: skipped } });
   for (const actionId of skipped) {
     const action = plan.actions.find((a) => a.actionId === actionId);
-    await rt.changes.recordAction(changeId, actionId, { status: 'SKIPPED', attempts: 0, ...(action ? { observed: action.after } : {}) });
+    await rt.changes.actions.record(changeId, actionId, { status: 'SKIPPED', attempts: 0, ...(action ? { observed: action.after } : {}) });
   }
   await rt.evidence.append({ ...common, type: 'ROLLBACK_STARTED', data: { parentChangeId, undo: toUndo, alreadyRestored: skipped } });
   await rt.changes.update(changeId, { status: 'ROLLING_BACK' });

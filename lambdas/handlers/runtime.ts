@@ -20,6 +20,7 @@ import { AccountSessions, type SessionAccess } from '../connectors/account-sessi
 const envSchema = z.object({
   NHIGOV_TABLE_EVIDENCE: z.string().min(1),
   NHIGOV_TABLE_CHANGES: z.string().min(1),
+  NHIGOV_TABLE_ACTIONS: z.string().min(1),
   NHIGOV_TABLE_PLANS: z.string().min(1),
   NHIGOV_TABLE_POLICIES: z.string().min(1),
   NHIGOV_TABLE_APPROVALS: z.string().min(1).optional(),
@@ -116,7 +117,7 @@ export function runtime(): Runtime {
     // The queue's URL names the service, not an endpoint: keep calls on the configured one (the local gateway counts them).
     evidence: new EvidenceOutbox(new SQSClient({ useQueueUrlAsEndpoint: false }), env.NHIGOV_EVIDENCE_QUEUE_URL ?? null, trail),
     trail,
-    changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES),
+    changes: new ChangeStore(db, env.NHIGOV_TABLE_CHANGES, env.NHIGOV_TABLE_ACTIONS),
     plans,
     policies,
     connectors,

@@ -32,12 +32,12 @@ export async function verifyCore(rt: Runtime, input: z.infer<typeof inputSchema>
   );
   if (outcome.done) {
     await rt.evidence.append({ ...common, type: mode === 'inverse' ? 'ROLLED_BACK' : 'VERIFIED', data: { observed: outcome.last.observed, expected, polls: outcome.polls } });
-    await rt.changes.recordActionResult(changeId, actionId, { status: mode === 'inverse' ? 'ROLLED_BACK' : 'VERIFIED', observed: outcome.last.observed });
+    await rt.changes.actions.recordResult(changeId, actionId, { status: mode === 'inverse' ? 'ROLLED_BACK' : 'VERIFIED', observed: outcome.last.observed });
     return { verified: true, observed: outcome.last.observed };
   }
   const reasonCode = mode === 'inverse' ? 'ROLLBACK_FAILED' : final ? 'WRITE_NOT_APPLIED' : 'VERIFY_TIMEOUT';
   await rt.evidence.append({ ...common, type: mode === 'inverse' ? 'ROLLBACK_FAILED' : 'VERIFY_FAILED', reasonCode, data: { observed: outcome.last.observed, expected, polls: outcome.polls } });
-  await rt.changes.recordActionResult(changeId, actionId, { status: 'FAILED', reasonCode, observed: outcome.last.observed });
+  await rt.changes.actions.recordResult(changeId, actionId, { status: 'FAILED', reasonCode, observed: outcome.last.observed });
   throw new AppError(reasonCode, `${connector.description} (${connector.label(params)}): still ${JSON.stringify(outcome.last.observed)} after ${policy.failureHandling.verifyTimeoutSeconds}s, expected ${JSON.stringify(expected)}`);
 }
 

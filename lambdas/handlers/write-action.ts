@@ -16,7 +16,7 @@ export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>)
   const { changeId, planHash, actionId, mode } = input;
   const { plan, action, connector, params } = await resolveAction(rt, planHash, actionId, mode);
   // The one reader of `attempts`: verify and rollback settle record outcomes without touching it.
-  const previous = (await rt.changes.get(changeId))?.actions?.[actionId];
+  const previous = await rt.changes.actions.get(changeId, actionId);
   if (mode === 'write' && previous?.status === 'FAILED' && previous.attempts === 0 && previous.reasonCode === 'CONNECTOR_ACCESS_DENIED') {
     // CheckStale could not reach the target's account: not checked, so not written.
     throw new AppError('CONNECTOR_ACCESS_DENIED', `${connector.description} (${connector.label(params)}): account ${action.target.account ?? 'unknown'} could not be reached to check the target before writing`);
@@ -25,19 +25,19 @@ export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>)
   // PLANNED with attempts recorded: the last attempt ended (a crash, a timeout) between starting and recording its result.
   const interrupted: JsonObject = previous?.status === 'PLANNED' && previous.attempts > 0 ? { interruptedAttempt: previous.attempts } : {};
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
-  await rt.changes.recordAction(changeId, actionId, { status: 'PLANNED', attempts: attempt });
+  await rt.changes.actions.record(changeId, actionId, { status: 'PLANNED', attempts: attempt });
   await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey, ...interrupted } });
   try {
     await connector.write(await rt.connectorsFor(plan, action.target, 'write'), params);
   } catch (error) {
     const failure = isAppError(error) ? error : new AppError(connector.classify(error), `${connector.description} (${connector.label(params)}): ${String(error)}`, { cause: error });
     await rt.evidence.append({ ...common, type: 'WRITE_FAILED', reasonCode: failure.reasonCode, data: { attempt, message: failure.message } });
-    await rt.changes.recordAction(changeId, actionId, { status: 'FAILED', attempts: attempt, reasonCode: mode === 'inverse' ? 'ROLLBACK_FAILED' : failure.reasonCode });
+    await rt.changes.actions.record(changeId, actionId, { status: 'FAILED', attempts: attempt, reasonCode: mode === 'inverse' ? 'ROLLBACK_FAILED' : failure.reasonCode });
     rt.logger.warn('write failed', { changeId, actionId, reasonCode: failure.reasonCode, attempt });
     throw failure;
   }
   await rt.evidence.append({ ...common, type: 'WRITTEN', data: { attempt } });
-  await rt.changes.recordAction(changeId, actionId, { status: 'WRITTEN', attempts: attempt });
+  await rt.changes.actions.record(changeId, actionId, { status: 'WRITTEN', attempts: attempt });
   return { written: true, attempt };
 }
 

@@ -10,7 +10,7 @@ export interface ActionRecord {
   readonly observed?: Record<string, unknown>;
 }
 
-/** The index of changes (a projection for listing; evidence is the record). */
+/** The index of changes (a projection for listing; evidence is the record). Action outcomes are items of their own (ActionStore). */
 export interface ChangeRecord {
   readonly changeId: string;
   /** 'change' | 'rollback' | 'attestation' (a campaign: its chain and its record, lambdas/stores/attestation-store.ts): the byKind index lists each newest first. */
@@ -27,13 +27,12 @@ export interface ChangeRecord {
   readonly policyVersion?: string;
   readonly actionCount?: number;
   readonly reasonCodes?: ReasonCode[];
-  readonly actions?: Record<string, ActionRecord>;
   readonly approval?: Record<string, unknown>;
   readonly parentChangeId?: string;
 }
 
 const reasonCode = z.enum(REASON_CODE_NAMES);
-const actionRecordSchema: z.ZodType<ActionRecord> = z.object({
+export const actionRecordSchema: z.ZodType<ActionRecord> = z.object({
   status: z.enum(['PLANNED', 'WRITTEN', 'VERIFIED', 'FAILED', 'ROLLED_BACK', 'SKIPPED']),
   attempts: z.number().int().nonnegative(),
   reasonCode: reasonCode.optional(),
@@ -55,10 +54,14 @@ export const changeRecordSchema: z.ZodType<ChangeRecord> = z.object({
   policyVersion: z.string().optional(),
   actionCount: z.number().int().nonnegative().optional(),
   reasonCodes: z.array(reasonCode).optional(),
-  actions: z.record(z.string(), actionRecordSchema).optional(),
   approval: z.record(z.string(), z.unknown()).optional(),
   parentChangeId: z.string().optional(),
 });
+
+/** A change with each of its actions' outcomes, by action id (what show, rollback and finalize judge by). */
+export interface ChangeWithActions extends ChangeRecord {
+  readonly actions: Readonly<Record<string, ActionRecord>>;
+}
 
 export function toChangeRecord(item: Record<string, unknown>): ChangeRecord {
   const parsed = changeRecordSchema.safeParse(item);

@@ -1,12 +1,11 @@
 import { GetCommand, paginateQuery, paginateScan, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ChangeStatus } from '../domain/status.js';
-import { toChangeRecord, type ActionRecord, type ChangeRecord } from './change-record.js';
+import { ActionStore } from './action-store.js';
+import { toChangeRecord, type ChangeRecord, type ChangeWithActions } from './change-record.js';
 import { isConditionalCheckFailed } from './dynamo.js';
 
-export type { ActionRecord, ChangeRecord } from './change-record.js';
-
-/** An action's outcome after its write: everything but the attempts, which the write alone counts. */
-export type ActionResult = Omit<ActionRecord, 'attempts'>;
+export type { ActionRecord, ChangeRecord, ChangeWithActions } from './change-record.js';
+export type { ActionResult } from './action-store.js';
 
 type ByKindQuery = Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExpression' | 'ScanIndexForward' | 'Select'> & {
   readonly names?: Record<string, string>;
@@ -14,7 +13,12 @@ type ByKindQuery = Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExp
 };
 
 export class ChangeStore {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
+  /** The outcome of each action, items of their own (the actions table). */
+  readonly actions: ActionStore;
+
+  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string, actionsTableName: string) {
+    this.actions = new ActionStore(db, actionsTableName);
+  }
 
   /** Creates the change once; a second create for the same id (a redelivery) is a no-op. */
   async create(record: Omit<ChangeRecord, 'updatedAt'>): Promise<boolean> {
@@ -34,7 +38,13 @@ export class ChangeStore {
     return out.Item ? toChangeRecord(out.Item) : undefined;
   }
 
-  async update(changeId: string, fields: Partial<Omit<ChangeRecord, 'changeId' | 'actions'>>): Promise<void> {
+  /** The change with each of its actions' outcomes (two reads: the record, then its actions). */
+  async getWithActions(changeId: string): Promise<ChangeWithActions | undefined> {
+    const [record, actions] = await Promise.all([this.get(changeId), this.actions.ofChange(changeId)]);
+    return record ? { ...record, actions } : undefined;
+  }
+
+  async update(changeId: string, fields: Partial<Omit<ChangeRecord, 'changeId'>>): Promise<void> {
     const entries = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).filter(([, v]) => v !== undefined);
     await this.db.send(
       new UpdateCommand({
@@ -67,44 +77,6 @@ export class ChangeStore {
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-    }
-  }
-
-  /** Records one action's whole record (its attempt count included): the write step owns it. */
-  async recordAction(changeId: string, actionId: string, record: ActionRecord): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { changeId },
-        UpdateExpression: 'SET #a.#id = :r, updatedAt = :now',
-        ExpressionAttributeNames: { '#a': 'actions', '#id': actionId },
-        ExpressionAttributeValues: { ':r': record, ':now': new Date().toISOString() },
-        ConditionExpression: 'attribute_exists(changeId)',
-      }),
-    );
-  }
-
-  /**
-   * Records an action's outcome without touching its attempt count (verify, rollback settle).
-   * An action with no record yet (never written through the workflow) gets one with 1 attempt.
-   */
-  async recordActionResult(changeId: string, actionId: string, result: ActionResult): Promise<void> {
-    const set = Object.entries(result).filter(([, v]) => v !== undefined);
-    const remove = (['reasonCode', 'observed'] as const).filter((field) => result[field] === undefined);
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { changeId },
-          UpdateExpression: [`SET ${[...set.map(([k]) => `#a.#id.#${k} = :${k}`), 'updatedAt = :now'].join(', ')}`, remove.length > 0 ? `REMOVE ${remove.map((k) => `#a.#id.#${k}`).join(', ')}` : ''].join(' ').trim(),
-          ExpressionAttributeNames: { '#a': 'actions', '#id': actionId, ...Object.fromEntries([...set.map(([k]) => k), ...remove].map((k) => [`#${k}`, k])) },
-          ExpressionAttributeValues: { ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])), ':now': new Date().toISOString() },
-          ConditionExpression: 'attribute_exists(#a.#id)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      await this.recordAction(changeId, actionId, { ...result, attempts: 1 });
     }
   }
 

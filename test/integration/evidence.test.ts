@@ -191,7 +191,7 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
   /** A change record with no workflow behind it (never ends), for chains written straight through the store. */
   async function syntheticChange(label: string): Promise<string> {
     const changeId = `chg-${label}-${unique('s')}`;
-    await ctx.changes.create({ changeId, kind: 'change', status: 'PLANNED', trigger: 'test', eventId: changeId, createdAt: new Date().toISOString(), actions: {}, reasonCodes: [] });
+    await ctx.changes.create({ changeId, kind: 'change', status: 'PLANNED', trigger: 'test', eventId: changeId, createdAt: new Date().toISOString(), reasonCodes: [] });
     return changeId;
   }
 

@@ -7,6 +7,7 @@ import { isAppError } from '../../lambdas/domain/reasons.js';
 import { ChangeStore, type ChangeRecord } from '../../lambdas/stores/change-store.js';
 import { createDocumentClient } from '../../lambdas/stores/dynamo.js';
 import { PlanStore } from '../../lambdas/stores/plan-store.js';
+import { mapBounded } from '../../lambdas/lib/map-bounded.js';
 import { events, planFor } from '../fixtures/planning.js';
 import { snapshotOf, user } from '../fixtures/estate-builder.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
@@ -27,7 +28,6 @@ const record = (n: number, fields: Partial<ChangeRecord> = {}): Omit<ChangeRecor
   trigger: 'Employee Terminated',
   eventId: `evt-${run}-${n}`,
   createdAt: new Date(Date.UTC(2026, 6, 1, 0, 0, n)).toISOString(),
-  actions: {},
   reasonCodes: [],
   ...fields,
 });
@@ -43,7 +43,7 @@ describe('stores against the local stack', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     db = createDocumentClient(stack.direct.dynamodb);
-    changes = new ChangeStore(db, stack.outputs.tables.changes ?? '');
+    changes = new ChangeStore(db, stack.outputs.tables.changes ?? '', stack.outputs.tables.actions ?? '');
     plansTable = stack.outputs.tables.plans ?? '';
     plans = new PlanStore(db, plansTable);
   });
@@ -60,25 +60,45 @@ describe('stores against the local stack', () => {
       expect(await changes.get(`st-${run}-nope`)).toBeUndefined();
     });
 
-    it('recordActionResult changes an action\'s outcome and leaves its attempt count to the write step', async () => {
+    it('recordResult changes an action\'s outcome and leaves its attempt count to the write step', async () => {
       const changeId = `st-${run}-2`;
       await changes.create(record(2));
-      await changes.recordAction(changeId, 'a1', { status: 'FAILED', attempts: 3, reasonCode: 'THROTTLED' });
-      await changes.recordActionResult(changeId, 'a1', { status: 'VERIFIED', observed: { status: 'Inactive' } });
-      expect((await changes.get(changeId))?.actions?.a1).toEqual({ status: 'VERIFIED', attempts: 3, observed: { status: 'Inactive' } });
-      await changes.recordActionResult(changeId, 'a1', { status: 'FAILED', reasonCode: 'VERIFY_TIMEOUT', observed: { status: 'Active' } });
-      expect((await changes.get(changeId))?.actions?.a1).toEqual({ status: 'FAILED', attempts: 3, reasonCode: 'VERIFY_TIMEOUT', observed: { status: 'Active' } });
-      await changes.recordActionResult(changeId, 'a1', { status: 'ROLLED_BACK' });
-      expect((await changes.get(changeId))?.actions?.a1).toEqual({ status: 'ROLLED_BACK', attempts: 3 });
+      await changes.actions.record(changeId, 'a1', { status: 'FAILED', attempts: 3, reasonCode: 'THROTTLED' });
+      await changes.actions.recordResult(changeId, 'a1', { status: 'VERIFIED', observed: { status: 'Inactive' } });
+      expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'VERIFIED', attempts: 3, observed: { status: 'Inactive' } });
+      await changes.actions.recordResult(changeId, 'a1', { status: 'FAILED', reasonCode: 'VERIFY_TIMEOUT', observed: { status: 'Active' } });
+      expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'FAILED', attempts: 3, reasonCode: 'VERIFY_TIMEOUT', observed: { status: 'Active' } });
+      await changes.actions.recordResult(changeId, 'a1', { status: 'ROLLED_BACK' });
+      expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'ROLLED_BACK', attempts: 3 });
     });
 
-    it('recordActionResult for an action never written records it with one attempt; an unknown change is refused', async () => {
+    it('recordResult for an action never written records it with one attempt', async () => {
       const changeId = `st-${run}-3`;
       await changes.create(record(3));
-      await changes.recordActionResult(changeId, 'a9', { status: 'VERIFIED', observed: { present: true } });
-      expect((await changes.get(changeId))?.actions?.a9).toEqual({ status: 'VERIFIED', attempts: 1, observed: { present: true } });
-      const error = await rejection(changes.recordActionResult(`st-${run}-missing`, 'a1', { status: 'VERIFIED' }));
-      expect((error as { name?: string }).name).toBe('ConditionalCheckFailedException');
+      await changes.actions.recordResult(changeId, 'a9', { status: 'VERIFIED', observed: { present: true } });
+      expect(await changes.actions.get(changeId, 'a9')).toEqual({ status: 'VERIFIED', attempts: 1, observed: { present: true } });
+      expect(await changes.actions.get(changeId, 'a8')).toBeUndefined();
+    });
+
+    it('each action is an item of its own: 1,200 outcomes of one change read back whole (every page), the change record untouched, other changes apart', async () => {
+      const changeId = `st-${run}-4`;
+      const other = `st-${run}-5`;
+      await changes.create(record(4));
+      await changes.create(record(5));
+      const before = await changes.get(changeId);
+      const ids = Array.from({ length: 1200 }, (_, i) => `a${i + 1}`);
+      const observed = { status: 'Inactive', padding: 'x'.repeat(900) };
+      await mapBounded(ids, 16, (actionId) => changes.actions.record(changeId, actionId, { status: 'VERIFIED', attempts: 1, observed }));
+      await changes.actions.record(other, 'a1', { status: 'FAILED', attempts: 2, reasonCode: 'THROTTLED' });
+      const read = await changes.getWithActions(changeId);
+      expect(Object.keys(read?.actions ?? {}).sort()).toEqual([...ids].sort());
+      expect(read?.actions.a1200).toEqual({ status: 'VERIFIED', attempts: 1, observed });
+      expect(await changes.get(changeId)).toEqual(before);
+      expect((await changes.getWithActions(other))?.actions).toEqual({ a1: { status: 'FAILED', attempts: 2, reasonCode: 'THROTTLED' } });
+      const all = await changes.actions.all();
+      expect(Object.keys(all.get(changeId) ?? {})).toHaveLength(1200);
+      expect(all.get(other)).toEqual({ a1: { status: 'FAILED', attempts: 2, reasonCode: 'THROTTLED' } });
+      expect(await changes.getWithActions(`st-${run}-nope`)).toBeUndefined();
     });
 
     it('lists every record (listAll), by kind in a window oldest first, the newest first with a limit, and counts by status', async () => {

@@ -35,7 +35,7 @@ export function show(stack: TestStack, changeId: string): ShowDoc {
  * polling the changes table, then returns `show`'s document.
  */
 export async function waitForStatus(stack: TestStack, changeId: string, status: string, timeoutMs = 90_000): Promise<ShowDoc> {
-  const changes = new ChangeStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.changes ?? '');
+  const changes = new ChangeStore(createDocumentClient(stack.direct.dynamodb), stack.outputs.tables.changes ?? '', stack.outputs.tables.actions ?? '');
   const deadline = Date.now() + timeoutMs;
   let current = (await changes.get(changeId))?.status;
   while (current !== status && Date.now() < deadline) {

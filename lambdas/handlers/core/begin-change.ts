@@ -64,7 +64,7 @@ export interface BegunChange {
  */
 export async function beginChange(rt: ChangeStartRuntime, start: ChangeStart): Promise<BegunChange> {
   const { changeId } = start.record;
-  await rt.changes.create({ ...start.record, status: 'PLANNED', createdAt: start.now.toISOString(), actions: {}, reasonCodes: [] });
+  await rt.changes.create({ ...start.record, status: 'PLANNED', createdAt: start.now.toISOString(), reasonCodes: [] });
   const existing = await rt.changes.get(changeId);
   if (existing?.planHash) return replay(rt, existing.planHash, start);
 

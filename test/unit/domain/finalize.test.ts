@@ -212,7 +212,7 @@ describe('stagedKeysOf (a change\'s records, as finalize judges its deactivation
         { type: 'VERIFIED', actionId: first!.actionId, at: LONG_AGO },
         { type: 'FINALIZED', actionId: second!.actionId, at: RECENTLY },
       ],
-      [{ changeId: rollbackChangeId('chg-a', 1), kind: 'rollback', status: 'AWAITING_APPROVAL' }],
+      [{ changeId: rollbackChangeId('chg-a', 1), kind: 'rollback', status: 'AWAITING_APPROVAL', actions: {} }],
     );
     expect(keys).toEqual([
       { changeId: 'chg-a', changeStatus: 'VERIFIED', actionId: first!.actionId, actionStatus: 'VERIFIED', userName: 'svc-pay', targetId: stagedKeyOf(first!)?.targetId, targetType: 'accessKey', finalKind: 'iam.deleteAccessKey', nhi: 'svc-pay', verifiedAt: LONG_AGO, rollback: 'in-flight', finalized: false, action: { finding: first!.finding, risk: first!.risk }, policyVersion: plan.policyVersion },
@@ -221,6 +221,6 @@ describe('stagedKeysOf (a change\'s records, as finalize judges its deactivation
   });
 
   it('nothing for a plan without deactivations', () => {
-    expect(stagedKeysOf({ changeId: 'chg-b', kind: 'change', status: 'VERIFIED' }, { ...plan, actions: plan.actions.filter((a) => stagedKeyOf(a) === null) }, [], [])).toEqual([]);
+    expect(stagedKeysOf({ changeId: 'chg-b', kind: 'change', status: 'VERIFIED', actions: {} }, { ...plan, actions: plan.actions.filter((a) => stagedKeyOf(a) === null) }, [], [])).toEqual([]);
   });
 });

@@ -67,7 +67,7 @@ describe('ingestEvent', () => {
 
   it('the handler hands a batch back unprocessed when too little time is left for a start, instead of timing out with the whole batch', async () => {
     const logged = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    for (const table of ['EVIDENCE', 'CHANGES', 'PLANS', 'POLICIES']) vi.stubEnv(`NHIGOV_TABLE_${table}`, table.toLowerCase());
+    for (const table of ['EVIDENCE', 'CHANGES', 'ACTIONS', 'PLANS', 'POLICIES']) vi.stubEnv(`NHIGOV_TABLE_${table}`, table.toLowerCase());
     vi.stubEnv('NHIGOV_POLICY_PUBLIC_KEY', 'unused');
     vi.stubEnv('NHIGOV_CHANGE_STATE_MACHINE_ARN', ARN);
     const record = (messageId: string, body: string) => ({ messageId, receiptHandle: messageId, body, attributes: {} as SQSRecord['attributes'], messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
