@@ -119,23 +119,34 @@ const EXECUTION_BROKEN = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
  * without recording a terminal status. (SUCCEEDED alone is not enough: the record may be read
  * just before the last step's update.)
  */
-export function isSettled(doc: ShowDocument): boolean {
+export function isSettled(doc: Pick<ShowDocument, 'status' | 'approval' | 'executionStatus'>): boolean {
   return isTerminalStatus(doc.status) || waitsForAPerson(doc) || (doc.executionStatus !== null && EXECUTION_BROKEN.has(doc.executionStatus));
 }
 
 /** Awaiting approval with the decision still open (once decided, the workflow goes on: keep waiting). */
-function waitsForAPerson(doc: ShowDocument): boolean {
+function waitsForAPerson(doc: Pick<ShowDocument, 'status' | 'approval'>): boolean {
   if (doc.status !== 'AWAITING_APPROVAL') return false;
   const decided = doc.approval?.status;
   return decided !== 'APPROVED' && decided !== 'REJECTED';
 }
 
+/**
+ * Polls the change's record and its execution (two small reads, whatever the size of the change)
+ * until it is settled, then reads the whole `show` document once.
+ */
 export async function waitForChange(ctx: StackContext, changeId: string, timeoutMs: number, pollMs = 250): Promise<{ doc: ShowDocument | null; settled: boolean }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const doc = await showChange(ctx, changeId);
-    if (doc && isSettled(doc)) return { doc, settled: true };
-    if (Date.now() >= deadline) return { doc, settled: false };
+    const record = await ctx.changes.get(changeId);
+    if (record) {
+      const recordSettled = isTerminalStatus(record.status) || waitsForAPerson({ status: record.status, approval: record.approval ?? null });
+      const executionStatus = recordSettled ? null : await describeExecution(ctx, changeId, record.executionArn);
+      if (recordSettled || isSettled({ status: record.status, approval: null, executionStatus })) {
+        const doc = await showChange(ctx, changeId);
+        if (doc && isSettled(doc)) return { doc, settled: true };
+      }
+    }
+    if (Date.now() >= deadline) return { doc: await showChange(ctx, changeId), settled: false };
     await sleep(pollMs);
   }
 }

@@ -28,6 +28,12 @@ function change(action: PlanAction): string | null {
       const removed = before.filter((s) => !kept.has(JSON.stringify(s)));
       return `inline policy ${String(p.policyName)}: ${before.length} statement(s) → ${after.length}${removed.length ? `, removed: ${removed.map(statementInWords).join('; ')}` : ''}`;
     }
+    case 'iam.editManagedPolicy': {
+      const kept = statementsOf(documentOf({ document: p.document ?? null }) ?? {});
+      return `customer-managed policy ${String(p.policyArn)}: default ${String(p.versionId)} → a new version keeping ${kept.length} statement(s): ${kept.map(statementInWords).join('; ')}`;
+    }
+    case 'iam.restoreManagedPolicyVersion':
+      return `customer-managed policy ${String(p.policyArn)}: ${String(p.versionId)} default again`;
     case 'iam.removeUserFromGroup':
       return `group ${String(p.groupName)}: member → not a member`;
     case 'iam.deactivateAccessKey':

@@ -65,6 +65,17 @@ const TAGGING_ACTIONS: ReadonlySet<string> = new Set([
  */
 const GROUP_ACTIONS: ReadonlySet<string> = new Set(['iam:AddUserToGroup', 'iam:RemoveUserFromGroup']);
 
+/**
+ * Actions that authorize against a customer-managed policy, not an NHI (editing a policy attached
+ * to one NHI only, and restoring its previous version). The reads may look at every
+ * customer-managed policy of the account (GetAccountAuthorizationDetails reads their documents
+ * already). The writes reach only policies tagged nhi-governed=true: rewriting a policy changes
+ * whoever it is attached to, and the connector must never rewrite one nobody gave it (its own
+ * policies above all; the stack tags none of its resources nhi-governed).
+ */
+const POLICY_READ_ACTIONS: ReadonlySet<string> = new Set(['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']);
+const POLICY_WRITE_ACTIONS: ReadonlySet<string> = new Set(['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion']);
+
 /** Where a scoped action of each service can act: the resource types our NHIs are. */
 function scopedResources(service: string, stack: Stack): string[] {
   switch (service) {
@@ -125,7 +136,12 @@ export function connectorStatements(actions: readonly string[], stack: Stack, sc
       }),
     );
   }
-  const tagScoped = actions.filter((a) => !UNSCOPABLE_ACTIONS.has(a) && !GROUP_ACTIONS.has(a));
+  const customerPolicies = [stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: '*' })];
+  const policyReads = actions.filter((a) => POLICY_READ_ACTIONS.has(a));
+  if (policyReads.length) statements.push(new iam.PolicyStatement({ sid: 'IamCustomerManagedPolicyReads', actions: policyReads, resources: customerPolicies }));
+  const policyWrites = actions.filter((a) => POLICY_WRITE_ACTIONS.has(a));
+  if (policyWrites.length) statements.push(new iam.PolicyStatement({ sid: 'IamCustomerManagedPolicyGovernedOnly', actions: policyWrites, resources: customerPolicies, conditions: governed }));
+  const tagScoped = actions.filter((a) => !UNSCOPABLE_ACTIONS.has(a) && !GROUP_ACTIONS.has(a) && !POLICY_READ_ACTIONS.has(a) && !POLICY_WRITE_ACTIONS.has(a));
   for (const service of [...new Set(tagScoped.map(serviceOf))].sort()) {
     const ofService = tagScoped.filter((a) => serviceOf(a) === service);
     const plain = ofService.filter((a) => !TAGGING_ACTIONS.has(a));
@@ -195,7 +211,7 @@ export class ConnectorPolicy extends Construct {
     const statements = connectorStatements(actions, stack, connectorScope);
     const policy = new iam.ManagedPolicy(this, id, { description, statements });
     const reason =
-      'Governed NHIs are not known at deploy time: every user / role / secret action is limited by the aws:ResourceTag/nhi-governed=true condition instead of by name. The bulk reads (GetAccountAuthorizationDetails, ListSecrets) have no resource type, so IAM only accepts "*" for them. Group membership acts on groups, which cannot be tagged: limited to the governedGroupPath.';
+      'Governed NHIs are not known at deploy time: every user / role / secret action is limited by the aws:ResourceTag/nhi-governed=true condition instead of by name. The bulk reads (GetAccountAuthorizationDetails, ListSecrets) have no resource type, so IAM only accepts "*" for them. Group membership acts on groups, which cannot be tagged: limited to the governedGroupPath. Customer-managed policies are not known at deploy time either: read on any (their documents are in the bulk read already), written only when tagged nhi-governed=true.';
     for (const resource of wildcardResources(stack, statements)) {
       Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     }

@@ -14,6 +14,8 @@ import { detachManagedPolicy } from './iam/detach-managed-policy.js';
 import { attachManagedPolicy } from './iam/attach-managed-policy.js';
 import { deleteInlinePolicy } from './iam/delete-inline-policy.js';
 import { putInlinePolicy } from './iam/put-inline-policy.js';
+import { editManagedPolicy } from './iam/edit-managed-policy.js';
+import { restoreManagedPolicyVersion } from './iam/restore-managed-policy-version.js';
 import { removeUserFromGroup } from './iam/remove-user-from-group.js';
 import { addUserToGroup } from './iam/add-user-to-group.js';
 import { deleteLoginProfile } from './iam/delete-login-profile.js';
@@ -43,6 +45,8 @@ export const CONNECTOR_ACTIONS: readonly ConnectorAction<never>[] = [
   attachManagedPolicy,
   deleteInlinePolicy,
   putInlinePolicy,
+  editManagedPolicy,
+  restoreManagedPolicyVersion,
   removeUserFromGroup,
   addUserToGroup,
   deleteLoginProfile,

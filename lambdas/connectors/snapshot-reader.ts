@@ -3,6 +3,7 @@ import {
   GetAccountAuthorizationDetailsCommand,
   ListAccessKeysCommand,
   type AttachedPolicy,
+  type ManagedPolicyDetail,
   type PolicyDetail,
   type Tag,
 } from '@aws-sdk/client-iam';
@@ -14,6 +15,7 @@ import {
   SECRET_USER_TAG,
   type AccessKeySnapshot,
   type GroupSnapshot,
+  type ManagedPolicySnapshot,
   type RoleSnapshot,
   type SecretSnapshot,
   type Snapshot,
@@ -22,6 +24,7 @@ import {
 } from '../domain/snapshot.js';
 import type { SnapshotScope } from '../domain/snapshot-scope.js';
 import { jsonObjectSchema } from '../domain/plan-schema.js';
+import type { JsonObject } from '../domain/plan-model.js';
 import { mapBounded } from '../lib/map-bounded.js';
 import { classifyAwsError, connectorStep } from './errors.js';
 import { heldKeyIdOfValue } from './secrets/key-secret.js';
@@ -51,6 +54,7 @@ export const DETAIL_READ_CONCURRENCY = 4;
 export interface BulkRead extends Snapshot {
   readonly ungoverned: readonly UngovernedPrincipal[];
   readonly groups: readonly GroupSnapshot[];
+  readonly managedPolicies: readonly ManagedPolicySnapshot[];
 }
 
 /** What to read per identity: access keys (user names), other credentials (user names), the key a key secret holds (ARNs). */
@@ -144,20 +148,28 @@ export function withDetail(bulk: BulkRead, detail: Detail, report: ReadonlyMap<s
     return { ...user, accessKeys: keys, ...(held ? { credentials: held.credentials, loginProfile: held.loginProfile } : row ? { loginProfile: row.passwordEnabled } : {}) };
   });
   const secrets = bulk.secrets.map((secret) => (detail.held.has(secret.arn) ? { ...secret, heldAccessKeyId: detail.held.get(secret.arn) ?? null } : secret));
-  return { takenAt: bulk.takenAt, users, roles: bulk.roles, secrets, ungoverned: bulk.ungoverned, groups: bulk.groups };
+  return { takenAt: bulk.takenAt, users, roles: bulk.roles, secrets, ungoverned: bulk.ungoverned, groups: bulk.groups, managedPolicies: bulk.managedPolicies };
 }
 
 async function readAuthorizationDetails(ctx: ConnectorContext): Promise<Omit<BulkRead, 'takenAt' | 'secrets'>> {
   const groups: GroupSnapshot[] = [];
+  const managedPolicies: ManagedPolicySnapshot[] = [];
   const users: UserSnapshot[] = [];
   const roles: RoleSnapshot[] = [];
   const ungoverned: UngovernedPrincipal[] = [];
   let marker: string | undefined;
   do {
     const page = await connectorStep('reading account authorization details', classifyAwsError, () =>
-      ctx.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role', 'Group'], Marker: marker, MaxItems: 1000 })),
+      // Customer-managed policies come in the same pages, with every version's document: what an attached one grants costs no call of its own.
+      ctx.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role', 'Group', 'LocalManagedPolicy'], Marker: marker, MaxItems: 1000 })),
     );
-    for (const group of page.GroupDetailList ?? []) if (group.GroupName) groups.push({ name: group.GroupName, inlinePolicies: toInline(group.GroupPolicyList) });
+    for (const group of page.GroupDetailList ?? []) {
+      if (group.GroupName) groups.push({ name: group.GroupName, inlinePolicies: toInline(group.GroupPolicyList), attachedPolicies: toAttached(group.AttachedManagedPolicies) });
+    }
+    for (const policy of page.Policies ?? []) {
+      const managed = toManagedPolicy(policy);
+      if (managed) managedPolicies.push(managed);
+    }
     for (const user of page.UserDetailList ?? []) {
       const tags = toTags(user.Tags);
       if (!user.UserName || !user.Arn) continue;
@@ -187,7 +199,7 @@ async function readAuthorizationDetails(ctx: ConnectorContext): Promise<Omit<Bul
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
-  return { users, roles, ungoverned, groups };
+  return { users, roles, ungoverned, groups, managedPolicies };
 }
 
 /** A key's last use comes from the credential report when it names the key (matched by creation time), else from GetAccessKeyLastUsed. */
@@ -257,9 +269,29 @@ function toAttached(policies: AttachedPolicy[] | undefined): UserSnapshot['attac
   return (policies ?? []).flatMap((p) => (p.PolicyArn ? [{ policyArn: p.PolicyArn, policyName: p.PolicyName ?? '' }] : []));
 }
 
+/** A policy whose default version's document the page does not carry is left out: nothing can be judged of it. */
+function toManagedPolicy(policy: ManagedPolicyDetail): ManagedPolicySnapshot | null {
+  const versions = policy.PolicyVersionList ?? [];
+  const current = versions.find((v) => v.VersionId === policy.DefaultVersionId);
+  if (!policy.Arn || !policy.DefaultVersionId || !current?.Document) return null;
+  return {
+    arn: policy.Arn,
+    name: policy.PolicyName ?? policy.Arn.split('/').pop() ?? policy.Arn,
+    defaultVersionId: policy.DefaultVersionId,
+    document: parsePolicyDocument(current.Document),
+    versionCount: versions.length,
+    attachmentCount: policy.AttachmentCount ?? 0,
+    boundaryUsageCount: policy.PermissionsBoundaryUsageCount ?? 0,
+  };
+}
+
+function parsePolicyDocument(encoded: string): JsonObject {
+  return jsonObjectSchema.parse(JSON.parse(decodeURIComponent(encoded)));
+}
+
 function toInline(policies: PolicyDetail[] | undefined): UserSnapshot['inlinePolicies'] {
   return (policies ?? []).flatMap((p) => {
     if (!p.PolicyName || !p.PolicyDocument) return [];
-    return [{ name: p.PolicyName, document: jsonObjectSchema.parse(JSON.parse(decodeURIComponent(p.PolicyDocument))) }];
+    return [{ name: p.PolicyName, document: parsePolicyDocument(p.PolicyDocument) }];
   });
 }

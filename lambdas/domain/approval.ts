@@ -1,5 +1,5 @@
 import type { ActionResult, Outcome } from './outcome.js';
-import type { Plan } from './plan-model.js';
+import type { Plan, PlanAction } from './plan-model.js';
 import type { GovernancePolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import { normalizeEmail, verifyApprovalLinkSignature, type SignedApprovalLink } from './approval-link.js';
@@ -28,6 +28,30 @@ export interface ApprovalFacts {
   readonly rules?: readonly ApprovalRequirement[];
   /** The approvals recorded so far, by approver (one each: the same approver twice counts once). */
   readonly approvals?: Readonly<Record<string, { readonly decidedAt: string; readonly channel: string }>>;
+}
+
+/**
+ * A request for new work found after Apply that the change's decision does not cover (CheckIntent):
+ * it asks only for the follow-up's actions, for its own reasons, as a follow-up of the earlier plan.
+ */
+export interface FollowUpScope {
+  readonly round: number;
+  /** The plan hash the earlier decision was taken on. */
+  readonly of: string;
+  readonly actionIds: readonly string[];
+  readonly reasons: readonly string[];
+}
+
+/** The actions a request asks about: a follow-up's alone, else the whole plan's. */
+export function actionsInScope(plan: Pick<Plan, 'actions'>, followUp: FollowUpScope | undefined): readonly PlanAction[] {
+  if (!followUp) return plan.actions;
+  const wanted = new Set(followUp.actionIds);
+  return plan.actions.filter((a) => wanted.has(a.actionId));
+}
+
+/** Why a request needs a person: a follow-up's own reasons, else the plan's. */
+export function reasonsInScope(plan: Pick<Plan, 'approval'>, followUp: FollowUpScope | undefined): readonly string[] {
+  return followUp ? followUp.reasons : plan.approval.reasons;
 }
 
 /**

@@ -49,22 +49,29 @@ export function snapshotAsFound(plan: Pick<Plan, 'actions'>, live: Snapshot): Sn
 const identity = (a: Pick<PlanAction, 'kind' | 'target'>): string => `${a.kind}|${a.target.account ?? ''}|${a.target.type}|${a.target.id}`;
 
 /**
- * What the re-plan asks for that the change does not already hold: an action of a kind on a
+ * Whether a re-planned action is work the change does not already hold: an action of a kind on a
  * target the change has not acted on (a key added during the approval wait). Not new work: what
  * the change did itself (the same kind on the same target: a session deny whose cut-off the
  * re-plan would move, a rotation, an ownership move) and the keys its rotations made (held now by
- * the secrets it rotated: the service's new credential).
+ * the secrets it rotated: the service's new credential). Fixed before the re-plan, so the planner
+ * judges approval for the new work alone (PlanInput.approvalScope).
  */
-export function newWork(plan: Pick<Plan, 'actions'>, replan: Pick<Plan, 'actions'>, live: readonly Snapshot[]): PlanAction[] {
+export function isNewWorkOf(plan: Pick<Plan, 'actions'>, live: readonly Snapshot[]): (action: Pick<PlanAction, 'kind' | 'target' | 'params' | 'group'>) => boolean {
   const done = new Set(plan.actions.map(identity));
   const rotated = new Set(plan.actions.filter((a) => a.kind === 'secrets.rotateAccessKeySecret').map((a) => String(a.params.secretId)));
   const made = new Set(live.flatMap((l) => l.secrets).filter((s) => rotated.has(s.name) && s.heldAccessKeyId).map((s) => s.heldAccessKeyId));
-  return replan.actions.filter((a) => a.group !== 'ownership' && !done.has(identity(a)) && !(a.kind === 'iam.deactivateAccessKey' && made.has(String(a.params.accessKeyId))));
+  return (a) => a.group !== 'ownership' && !done.has(identity(a)) && !(a.kind === 'iam.deactivateAccessKey' && made.has(String(a.params.accessKeyId)));
+}
+
+/** What the re-plan asks for that the change does not already hold (isNewWorkOf). */
+export function newWork(plan: Pick<Plan, 'actions'>, replan: Pick<Plan, 'actions'>, live: readonly Snapshot[]): PlanAction[] {
+  return replan.actions.filter(isNewWorkOf(plan, live));
 }
 
 /**
- * The change's decision covers the new work when the re-plan needs no approval, or when the change
- * was approved (before or after the fact) under every rule the re-plan needs, with as many approvers.
+ * The change's decision covers the new work when the re-plan (judged for the new work alone) needs
+ * no approval, or when the change was approved (before or after the fact) under every rule the
+ * re-plan needs, with as many approvers.
  */
 export function coveredByDecision(plan: Pick<Plan, 'approval'>, replan: Pick<Plan, 'approval'>): boolean {
   if (!replan.approval.required) return true;
@@ -82,4 +89,30 @@ export function withFollowUp(plan: Plan, work: readonly PlanAction[]): Plan {
 /** The drift in words, for the escalation: each piece of new work, kind and exact target. */
 export function describeWork(work: readonly PlanAction[]): string {
   return work.map((a) => `${a.kind} on ${targetLabel(a.target)} (${a.target.nhi})`).join('; ');
+}
+
+/**
+ * Who must approve new work the change's decision does not cover: the re-plan's approval (judged
+ * for the new work alone), asked before its writes, with the action ids its reasons name moved to
+ * the ids the work has in the grown plan. Separation of duties stays as strict as for the change:
+ * its owners and recipients are barred too.
+ */
+export function followUpApproval(plan: Pick<Plan, 'approval'>, replan: Pick<Plan, 'approval'>, work: readonly PlanAction[], grown: Pick<Plan, 'actions'>): Plan['approval'] {
+  const ids = new Map(work.map((a, i) => [a.actionId, grown.actions[grown.actions.length - work.length + i]?.actionId ?? a.actionId]));
+  const renumber = (reasons: readonly string[]): string[] => reasons.map((r) => renumberActionIds(r, ids));
+  const union = (a: readonly string[] | undefined, b: readonly string[] | undefined): string[] => [...new Set([...(a ?? []), ...(b ?? [])])].sort();
+  const { rules } = replan.approval;
+  return {
+    ...replan.approval,
+    afterTheFact: false,
+    reasons: renumber(replan.approval.reasons),
+    owners: union(plan.approval.owners, replan.approval.owners),
+    recipients: union(plan.approval.recipients, replan.approval.recipients),
+    ...(rules ? { rules: rules.map((r) => ({ ...r, reasons: renumber(r.reasons) })) } : {}),
+  };
+}
+
+/** An approval reason names actions as 'action a3 (' or '(a3 ' (plan.ts, approval-rules.ts): those ids, mapped. */
+export function renumberActionIds(reason: string, ids: ReadonlyMap<string, string>): string {
+  return reason.replace(/(?<=\(|action )a\d+(?= )/g, (id) => ids.get(id) ?? id);
 }

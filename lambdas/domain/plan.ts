@@ -1,7 +1,7 @@
 import { severityAtLeast, type GovernanceEvent } from './events.js';
 import { activeExemption, approversOf, DEFAULT_CONTAIN_FIRST_FLOOR, type GovernancePolicy } from './policy.js';
 import { ownerOf, type NhiSnapshot, type Snapshot } from './snapshot.js';
-import type { ActionKindCatalog, Plan, PlanFinding } from './plan-model.js';
+import type { ActionKindCatalog, Plan, PlanAction, PlanFinding } from './plan-model.js';
 import { buildActions, type ActionIntent, type PlannedAction } from './plan-builder.js';
 import type { RuleContext, RuleOutput } from './rules/context.js';
 import { approvalRequirements, approversOfRequirements, DEFAULT_RULE, type TouchedAction } from './approval-rules.js';
@@ -31,6 +31,8 @@ export interface PlanInput {
   readonly requestedBy?: string;
   /** Held states (deriveHeldStates): a reconcile also plans the way back for those that drifted. */
   readonly held?: readonly HeldState[];
+  /** Only these actions are judged for approval (an intent re-check: the new work alone); absent: every action. */
+  readonly approvalScope?: (action: PlanAction) => boolean;
 }
 
 /** One account's live state. */
@@ -84,7 +86,7 @@ export function planChange(input: PlanInput): Plan {
   const approvalFree = new Set(parts.flatMap((p) => [...p.approvalFree]));
   const asOf = asOfFor(input);
   // Putting back a verified revocation is the decision already taken (policy heldStates.approval).
-  const gated = planned.filter((p) => !approvalFree.has(p.intent));
+  const gated = planned.filter((p) => !approvalFree.has(p.intent) && (input.approvalScope?.(p.action) ?? true));
   const touched = (p: PlannedAction): NhiSnapshot[] => nhisOf(p.intent, estate);
   const owners = new Set(planned.flatMap(touched).map(ownerOf).filter((o): o is string => o !== null));
   if (input.event.detailType === 'Employee Terminated') owners.add(input.event.detail.email);

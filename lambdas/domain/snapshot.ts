@@ -34,6 +34,24 @@ export interface AttachedPolicySnapshot {
   readonly policyName: string;
 }
 
+/** IAM keeps at most this many versions of a managed policy: one more can be made only by deleting one. */
+export const MAX_MANAGED_POLICY_VERSIONS = 5;
+
+/** A customer-managed policy of the account, as the bulk read shows it. */
+export interface ManagedPolicySnapshot {
+  readonly arn: string;
+  readonly name: string;
+  readonly defaultVersionId: string;
+  /** The default version's document. */
+  readonly document: Readonly<Record<string, unknown>>;
+  /** How many versions it has (IAM keeps at most MAX_MANAGED_POLICY_VERSIONS). */
+  readonly versionCount: number;
+  /** How many users, groups and roles it is attached to. */
+  readonly attachmentCount: number;
+  /** How many users and roles it bounds as their permissions boundary. */
+  readonly boundaryUsageCount: number;
+}
+
 /** The long-term credentials of a user besides access keys and the console password. */
 export type UserCredentialType = 'sshPublicKey' | 'signingCertificate' | 'serviceSpecificCredential';
 export const USER_CREDENTIAL_TYPES: readonly UserCredentialType[] = ['sshPublicKey', 'signingCertificate', 'serviceSpecificCredential'];
@@ -115,6 +133,8 @@ export interface Snapshot {
   readonly ungoverned?: readonly UngovernedPrincipal[];
   /** IAM groups with their inline policies (what a membership grants); absent: not read. */
   readonly groups?: readonly GroupSnapshot[];
+  /** The account's customer-managed policies with their default documents; absent: not read. */
+  readonly managedPolicies?: readonly ManagedPolicySnapshot[];
   /**
    * Set by a reconcile of a whole account (handlers/core/planning-read.ts): per-identity detail was
    * read only for the NHIs that may need action; the other users carry `reportedKeys`, the other
@@ -126,6 +146,8 @@ export interface Snapshot {
 export interface GroupSnapshot {
   readonly name: string;
   readonly inlinePolicies: readonly InlinePolicySnapshot[];
+  /** The managed policies attached to the group; absent: not read. */
+  readonly attachedPolicies?: readonly AttachedPolicySnapshot[];
 }
 
 export const GOVERNED_TAG = 'nhi-governed';
@@ -183,6 +205,7 @@ interface SnapshotIndex {
   readonly users: ReadonlyMap<string, UserSnapshot>;
   readonly roles: ReadonlyMap<string, RoleSnapshot>;
   readonly secrets: ReadonlyMap<string, SecretSnapshot>;
+  readonly managedPolicies: ReadonlyMap<string, ManagedPolicySnapshot>;
 }
 
 /** Snapshots are immutable values: their lookup index is built once per snapshot and cached. */
@@ -202,6 +225,7 @@ function indexOf(snapshot: Snapshot): SnapshotIndex {
       users: new Map(snapshot.users.map((u) => [u.name, u])),
       roles: new Map(snapshot.roles.map((r) => [r.name, r])),
       secrets,
+      managedPolicies: new Map((snapshot.managedPolicies ?? []).map((p) => [p.arn, p])),
     };
     indexes.set(snapshot, index);
   }
@@ -223,4 +247,9 @@ export function findPrincipal(snapshot: Snapshot, type: 'user' | 'role', name: s
 /** A secret by name or ARN. */
 export function findSecret(snapshot: Snapshot, id: string): SecretSnapshot | null {
   return indexOf(snapshot).secrets.get(id) ?? null;
+}
+
+/** A customer-managed policy by ARN; null when the snapshot has none (an AWS managed policy, or not read). */
+export function findManagedPolicy(snapshot: Snapshot, arn: string): ManagedPolicySnapshot | null {
+  return indexOf(snapshot).managedPolicies.get(arn) ?? null;
 }

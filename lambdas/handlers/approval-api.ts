@@ -86,9 +86,10 @@ async function view(rt: Runtime, svc: ApprovalServices, approvalId: string, quer
     expiresAt: record.expiresAt,
     refusal,
     quorum: { text: describeQuorum(quorum), approvedBy: Object.keys(record.approvals ?? {}) },
+    ...(record.followUp ? { followUp: record.followUp } : {}),
     ...(record.decision ? { decidedBy: { approver: record.decision.approver, decision: record.decision.decision, decidedAt: record.decision.decidedAt, channel: record.decision.channel } } : {}),
   });
-  const json = { ok: verdict.ok, changeId: record.changeId, approver: link.approver, afterTheFact: record.afterTheFact, expiresAt: record.expiresAt, status: record.status, stillNeeded: quorum.stillNeeded, approvedBy: Object.keys(record.approvals ?? {}), ...(refusal ? { reason: refusal.reason, reasonCode: refusal.reasonCode, message: refusal.message } : {}) };
+  const json = { ok: verdict.ok, changeId: record.changeId, approver: link.approver, afterTheFact: record.afterTheFact, ...(record.followUp ? { followUp: { round: record.followUp.round, actionIds: [...record.followUp.actionIds] } } : {}), expiresAt: record.expiresAt, status: record.status, stillNeeded: quorum.stillNeeded, approvedBy: Object.keys(record.approvals ?? {}), ...(refusal ? { reason: refusal.reason, reasonCode: refusal.reasonCode, message: refusal.message } : {}) };
   return { status: refusal ? refusal.httpStatus : 200, json, html };
 }
 

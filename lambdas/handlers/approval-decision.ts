@@ -110,12 +110,23 @@ async function resumeTask(rt: Runtime, svc: ApprovalServices, record: ApprovalRe
   const changeStatus = await waitUntilTaken(rt, record.changeId);
   rt.logger.info('approval decided', { changeId: record.changeId, decision, channel: decided.channel, changeStatus });
   const verb = decision === 'approve' ? 'Approved' : 'Rejected';
-  const next = decision === 'approve' ? (record.afterTheFact ? 'The containment stays in place.' : 'The change is being applied and verified.') : record.afterTheFact ? 'The containment is being rolled back.' : 'Nothing was written.';
+  const next = whatHappensNext(record, decision);
   return {
     status: 200,
     json: { ok: true, changeId: record.changeId, decision: decision === 'approve' ? 'APPROVED' : 'REJECTED', approver: decided.approver, channel: decided.channel, decidedAt: decided.decidedAt, quorumMet: decision === 'approve', stillNeeded: 0, changeStatus },
     html: renderMessagePage(verb, `${verb} by ${decided.approver}. ${next} Change ${record.changeId} is now ${changeStatus}.`, 'ok'),
   };
+}
+
+/** The decision's consequence, in words, for the answer page. */
+function whatHappensNext(record: Pick<ApprovalRecord, 'afterTheFact' | 'followUp'>, decision: ApprovalDecisionRecord['decision']): string {
+  if (record.followUp) {
+    return decision === 'approve'
+      ? 'The follow-up actions are being applied and verified.'
+      : 'The follow-up actions stay undone: the change ends ESCALATED (INTENT_NOT_HELD); what it applied before stays.';
+  }
+  if (decision === 'approve') return record.afterTheFact ? 'The containment stays in place.' : 'The change is being applied and verified.';
+  return record.afterTheFact ? 'The containment is being rolled back.' : 'Nothing was written.';
 }
 
 /** Who decided, when, through which channel, with the comment and the quorum: evidence, and the change's summary. */
@@ -137,6 +148,8 @@ async function recordDecision(rt: Runtime, record: ApprovalRecord, decided: Appr
       decidedAt: decided.decidedAt,
       afterTheFact: record.afterTheFact,
       approvalRef: record.approvalId.slice(0, 16),
+      planHash: record.planHash,
+      ...(record.followUp ? { followUp: { round: record.followUp.round, of: record.followUp.of, actionIds: [...record.followUp.actionIds] } } : {}),
       requestedAt: record.requestedAt,
       ...(decided.callerIdentity ? { callerIdentity: decided.callerIdentity } : {}),
       ...(quorum ? { quorum: quorumData(quorum) } : {}),

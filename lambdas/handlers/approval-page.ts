@@ -1,5 +1,7 @@
 import type { SignedApprovalLink } from '../domain/approval-link.js';
+import { actionsInScope, reasonsInScope, type FollowUpScope } from '../domain/approval.js';
 import type { Plan } from '../domain/plan-model.js';
+import { followUpIntro } from '../notifications/approval-message.js';
 import { compactJson, escapeHtml } from '../notifications/html.js';
 
 /** Headers of every approval page: never cached, never framed, never leaking the link as a referrer. */
@@ -33,12 +35,14 @@ export interface ApprovalPageModel {
   readonly decidedBy?: { readonly approver: string; readonly decision: string; readonly decidedAt: string; readonly channel: string };
   /** How many decisions are still needed, and who approved so far. */
   readonly quorum?: { readonly text: string; readonly approvedBy: readonly string[] };
+  /** A follow-up of an earlier decision: only its new actions are shown and decided. */
+  readonly followUp?: FollowUpScope;
 }
 
 /** GET: the plan, before/after per action, risk, reasons, policy version; a form when the link may decide. */
 export function renderApprovalPage(model: ApprovalPageModel): string {
-  const { plan, link } = model;
-  const rows = plan.actions
+  const { plan, link, followUp } = model;
+  const rows = actionsInScope(plan, followUp)
     .map(
       (a) =>
         `<tr><td>${escapeHtml(a.actionId)}</td><td>${escapeHtml(a.kind)}</td><td>${escapeHtml(a.target.type)} <code>${escapeHtml(a.target.id)}</code><br><small>NHI ${escapeHtml(a.target.nhi)}</small></td>` +
@@ -46,7 +50,9 @@ export function renderApprovalPage(model: ApprovalPageModel): string {
         `<td>${a.risk.prod ? 'prod' : 'non-prod'}, ${a.risk.reversible ? 'reversible' : '<b>irreversible</b>'}</td><td>${escapeHtml(a.finding)}</td></tr>`,
     )
     .join('');
-  const banner = model.afterTheFact
+  const banner = followUp
+    ? `<div class="banner warn">${escapeHtml(followUpIntro(plan, followUp))}</div>`
+    : model.afterTheFact
     ? '<div class="banner warn">Emergency containment: these actions were <b>already applied and verified</b>. Approve to keep them; reject to roll them back (each undo is verified).</div>'
     : '<div class="banner ok">Nothing has been changed yet. Approve to apply these actions (each is verified by reading the target back); reject to end the change with nothing written.</div>';
   const decided = model.decidedBy
@@ -65,16 +71,16 @@ export function renderApprovalPage(model: ApprovalPageModel): string {
     banner,
     decided,
     refusal,
-    `<h2>Why approval is required</h2><ul>${plan.approval.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
+    `<h2>Why approval is required</h2><ul>${reasonsInScope(plan, followUp).map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
     model.quorum && !model.decidedBy
       ? `<p><b>Decisions needed:</b> ${escapeHtml(model.quorum.text)}${model.quorum.approvedBy.length ? ` · approved so far by ${escapeHtml(model.quorum.approvedBy.join(', '))}` : ''}</p>`
       : '',
-    `<h2>Actions</h2><table><tr><th>action</th><th>kind</th><th>target</th><th>before</th><th>after</th><th>risk</th><th>reason</th></tr>${rows}</table>`,
+    `<h2>${followUp ? 'New actions (follow-up)' : 'Actions'}</h2><table><tr><th>action</th><th>kind</th><th>target</th><th>before</th><th>after</th><th>risk</th><th>reason</th></tr>${rows}</table>`,
     plan.findings.length ? `<h2>Findings</h2><ul>${plan.findings.map((f) => `<li>${escapeHtml(f.reasonCode)} ${escapeHtml(f.nhi)}: ${escapeHtml(f.message)}</li>`).join('')}</ul>` : '',
     `<p><small>Policy version <code>${escapeHtml(plan.policyVersion)}</code> · approver group ${escapeHtml(plan.approval.group)} · link expires ${escapeHtml(model.expiresAt)} · works once</small></p>`,
     form,
   ].join('\n');
-  return page(model.afterTheFact ? 'Approve emergency containment' : 'Approve change', body);
+  return page(followUp ? 'Approve follow-up of a change' : model.afterTheFact ? 'Approve emergency containment' : 'Approve change', body);
 }
 
 /** A short page: a refusal, or the decision taken. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { approvalKeyOf, approvalLinkUrl, newApprovalId, signApprovalLink, type ApprovalChannel } from '../domain/approval-link.js';
-import { eligibleApprovers, quorumOfFacts, requirementsOf, separationOfDuties, type ApprovalFacts } from '../domain/approval.js';
+import { eligibleApprovers, quorumOfFacts, requirementsOf, separationOfDuties, type ApprovalFacts, type FollowUpScope } from '../domain/approval.js';
 import { describeQuorum } from '../domain/approval-rules.js';
 import type { JsonObject } from '../domain/plan-model.js';
 import { describeError, isAppError } from '../domain/reasons.js';
@@ -21,6 +21,24 @@ const inputSchema = z.object({
   afterTheFact: z.boolean().default(false),
   /** The task's TimeoutSeconds (from the policy): links expire with it. */
   timeoutSeconds: z.number().int().positive(),
+  /** New work found after Apply that the change's decision does not cover (check-intent.ts FollowUpRequest): asked for alone. */
+  followUp: z
+    .strictObject({
+      round: z.number().int().positive(),
+      of: z.string().regex(/^[0-9a-f]{64}$/),
+      actionIds: z.array(z.string().min(1)).min(1),
+      approval: z.strictObject({
+        required: z.boolean(),
+        reasons: z.array(z.string()),
+        afterTheFact: z.boolean(),
+        group: z.string().min(1),
+        approvers: z.array(z.string()),
+        owners: z.array(z.string()),
+        recipients: z.array(z.string()).optional(),
+        rules: z.array(z.strictObject({ name: z.string(), group: z.string(), minApprovers: z.number().int().positive(), approvers: z.array(z.string()), reasons: z.array(z.string()) })).optional(),
+      }),
+    })
+    .optional(),
 });
 export type RequestApprovalInput = z.infer<typeof inputSchema>;
 
@@ -38,11 +56,16 @@ interface Delivery {
  * names their Slack user; the channel only hears of the change), records APPROVAL_REQUESTED
  * (with the approval rules and how many approvals they need) and sets the change
  * AWAITING_APPROVAL. The task then waits until the approval API answers it (once every rule is
- * met, or on the first rejection), or its timeout.
+ * met, or on the first rejection), or its timeout. A follow-up (new work found after Apply that the
+ * change's decision does not cover) is a request of its own, on the grown plan: its own approval
+ * id, rules and reasons, and only its new actions shown.
  */
 export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, input: RequestApprovalInput): Promise<{ requested: true; approvalRef: string; delivered: number }> {
-  const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds } = input;
+  const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds, followUp } = input;
   const plan = await rt.loadPlan(planHash);
+  // A follow-up is judged on its own approval (the new work alone), with the plan's separation of duties widened to it.
+  const approval = followUp?.approval ?? plan.approval;
+  const scope: FollowUpScope | undefined = followUp ? { round: followUp.round, of: followUp.of, actionIds: followUp.actionIds, reasons: approval.reasons } : undefined;
   const { policy } = await rt.loadPolicy();
   const now = svc.now();
   const exp = Math.floor(now.getTime() / 1000) + timeoutSeconds;
@@ -51,13 +74,13 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
   const facts: ApprovalFacts = {
     status: 'PENDING',
     exp,
-    approvers: [...plan.approval.approvers],
-    owners: [...plan.approval.owners],
-    recipients: [...(plan.approval.recipients ?? [])],
+    approvers: [...approval.approvers],
+    owners: [...approval.owners],
+    recipients: [...(approval.recipients ?? [])],
     ...(plan.trigger.requestedBy ? { requestedBy: plan.trigger.requestedBy } : {}),
     forbidOwnerApproval: policy.approval.forbidOwnerApproval,
     forbidRequesterApproval: policy.approval.forbidRequesterApproval,
-    rules: [...requirementsOf({ ...(plan.approval.rules ? { rules: plan.approval.rules } : {}), approvers: plan.approval.approvers, group: plan.approval.group })],
+    rules: [...requirementsOf({ ...(approval.rules ? { rules: approval.rules } : {}), approvers: approval.approvers, group: approval.group })],
     approvals: {},
   };
   const approvalId = newApprovalId();
@@ -70,17 +93,18 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
     policyVersion: plan.policyVersion,
     taskToken,
     afterTheFact,
-    group: plan.approval.group,
+    group: approval.group,
     requestedAt,
     expiresAt,
     expiresAtEpoch: exp + APPROVAL_RETENTION_SECONDS,
     version: 0,
+    ...(scope ? { followUp: scope } : {}),
   });
 
   const eligible = eligibleApprovers(facts);
   const barred = facts.approvers.filter((a) => !eligible.includes(a)).map((a) => ({ approver: a, reason: separationOfDuties(facts, a)?.reason ?? 'APPROVER_NOT_AUTHORIZED' }));
   const quorum = quorumOfFacts(facts);
-  const view: ApprovalRequestView = { plan, afterTheFact, expiresAt, quorum };
+  const view: ApprovalRequestView = { plan, afterTheFact, expiresAt, quorum, ...(scope ? { followUp: scope } : {}) };
   const deliveries = await notifyApprovers(svc, view, approvalId, exp, eligible, policy.approval.slackUserIds ?? {});
   const approvalRef = approvalKey.slice(0, 16);
   await rt.evidence.record({
@@ -90,10 +114,12 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
     policyVersion: plan.policyVersion,
     data: {
       approvalRef,
-      group: plan.approval.group,
+      planHash,
+      ...(scope ? { followUp: { round: scope.round, of: scope.of, actionIds: [...scope.actionIds] } } : {}),
+      group: approval.group,
       approvers: eligible,
       barred: barred as unknown as JsonObject[],
-      reasons: [...plan.approval.reasons],
+      reasons: [...approval.reasons],
       rules: facts.rules?.map((r) => ({ name: r.name, group: r.group, minApprovers: r.minApprovers, reasons: [...r.reasons] })) ?? [],
       stillNeeded: quorum.stillNeeded,
       reachable: quorum.reachable,
@@ -104,15 +130,27 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
       deliveries: deliveries as unknown as JsonObject[],
     },
   });
+  const summary = { approvalId, approvalRef, status: 'PENDING', group: approval.group, approvers: eligible, afterTheFact, requestedAt, expiresAt, reasons: [...approval.reasons], approvedBy: [], stillNeeded: quorum.stillNeeded };
   await rt.changes.update(changeId, {
     status: 'AWAITING_APPROVAL',
-    approval: { approvalId, approvalRef, status: 'PENDING', group: plan.approval.group, approvers: eligible, afterTheFact, requestedAt, expiresAt, reasons: [...plan.approval.reasons], approvedBy: [], stillNeeded: quorum.stillNeeded },
+    approval: scope ? { ...summary, followUp: { round: scope.round, planHash, of: scope.of, actionIds: [...scope.actionIds] }, earlier: await earlierApprovals(rt, changeId) } : summary,
   });
   if (!quorum.reachable) rt.logger.error('the eligible approvers cannot meet every approval rule; the request will time out', { changeId, approvalRef, quorum: describeQuorum(quorum) });
   const delivered = deliveries.filter((d) => d.delivered).length;
   if (delivered === 0) rt.logger.error('no approver could be notified; the request will time out unless decided with nhigov approve', { changeId, approvalRef });
   rt.logger.info('approval requested', { changeId, approvalRef, afterTheFact, approvers: eligible.length, delivered, expiresAt });
   return { requested: true, approvalRef, delivered };
+}
+
+/**
+ * The change's summary shows the request it waits for (`nhigov approve` signs for its id); the
+ * requests decided before it are kept beside it, without their ids.
+ */
+async function earlierApprovals(rt: Runtime, changeId: string): Promise<Array<Record<string, unknown>>> {
+  const current = (await rt.changes.get(changeId))?.approval;
+  if (!current) return [];
+  const { approvalId: _id, earlier, ...decided } = current;
+  return [...(Array.isArray(earlier) ? earlier.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : []), decided];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalLinkFields } from '../domain/approval-link.js';
-import type { ApprovalDecision, ApprovalFacts, ApprovalStatus } from '../domain/approval.js';
+import type { ApprovalDecision, ApprovalFacts, ApprovalStatus, FollowUpScope } from '../domain/approval.js';
 import { isConditionalCheckFailed } from './dynamo.js';
 
 /** How long an approval item outlives its deadline (expired links answer 410, not 404). */
@@ -40,6 +40,8 @@ export interface ApprovalRecord extends ApprovalFacts {
   readonly version?: number;
   /** Refusals after the change ended: kept here, since a closed evidence chain takes no more events. */
   readonly lateRefusals?: ReadonlyArray<Record<string, unknown>>;
+  /** A follow-up's request (new work after Apply): only its actions, on the grown plan `planHash`. */
+  readonly followUp?: FollowUpScope;
 }
 
 export class ApprovalStore {

@@ -64,11 +64,23 @@ describe('the connector policies', () => {
         expect(asArray(statement.Action).sort()).toEqual(GROUP_ACTIONS);
         expect(statement.Condition).toBeUndefined();
         expect(JSON.stringify(statement.Resource)).toMatch(/:group\/\*"\]\]\}$/);
+      } else if (statement.Sid === 'IamCustomerManagedPolicyReads') {
+        // Reads of customer-managed policies (their documents are in the bulk read already); writing one needs the tag (the else branch).
+        expect(asArray(statement.Action).sort()).toEqual(['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']);
+        expect(statement.Condition).toBeUndefined();
+        expect(JSON.stringify(statement.Resource)).toMatch(/:policy\/\*"\]\]\}$/);
       } else {
         // Case-sensitive on the value on purpose: only "true" is governed (isGoverned); see GOVERNED_CONDITION.
         expect(statement.Condition?.['StringEquals'], statement.Sid).toEqual({ 'aws:ResourceTag/nhi-governed': 'true' });
       }
     }
+  });
+
+  it('writes a customer-managed policy (a new default version) only when it is tagged nhi-governed=true, never a policy of the stack', () => {
+    const writes = connectorStatementsInTemplate.filter((s) => asArray(s.Action).some((a) => a === 'iam:CreatePolicyVersion' || a === 'iam:SetDefaultPolicyVersion'));
+    expect(writes.map((s) => s.Sid)).toEqual(['IamCustomerManagedPolicyGovernedOnly']);
+    expect(writes[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/nhi-governed': 'true' } });
+    expect(JSON.stringify(writes[0]?.Resource)).toMatch(/:policy\/\*"\]\]\}$/);
   });
 
   it('gives group membership (authorized on the group, which has no tags) its own statement on the governed group path, never a tag-scoped one', () => {

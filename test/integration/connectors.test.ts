@@ -7,6 +7,9 @@ import {
   CreateGroupCommand,
   CreateLoginProfileCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
   IAMClient,
@@ -55,6 +58,8 @@ import type { AwsClients } from '../../local/aws-clients.js';
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 const ISSUED_BEFORE = '2026-07-01T00:00:00.000Z';
 const INLINE_DOCUMENT: JsonObject = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] };
+/** What an edit of a customer-managed policy removes a statement from: all of IAM, and reading S3 (kept). */
+const GRANTING_DOCUMENT: JsonObject = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }, { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] };
 const DENY_DOCUMENT: JsonObject = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
 
 type PrincipalType = 'user' | 'role';
@@ -250,6 +255,33 @@ function inlinePolicyCase(kind: string, type: PrincipalType, initiallyPresent: b
   };
 }
 
+/** A customer-managed policy's default version, straight from moto, in the shape of the policy-version kinds' `read`. */
+async function policyVersionState(policyArn: string, versionId: string): Promise<JsonObject> {
+  const policy = (await direct.iam.send(new GetPolicyCommand({ PolicyArn: policyArn }))).Policy;
+  const current = policy?.DefaultVersionId ?? '';
+  const version = await direct.iam.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: current }));
+  const document = JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '{}')) as JsonObject;
+  return { versionId, versionIsDefault: current === versionId, documentSha256: contentHash(document), attachmentCount: policy?.AttachmentCount ?? 0 };
+}
+
+/** A policy attached to one new user, v1 granting all of IAM and reading S3; `edited`: v2 (reading S3 only) is default already (what a restore undoes). */
+function policyVersionCase(kind: string, edited: boolean): Case {
+  return {
+    kind,
+    name: edited ? 'edited policy, v2 default' : 'policy attached to one user',
+    async setup() {
+      const userName = await newPrincipal('user');
+      const created = await direct.iam.send(new CreatePolicyCommand({ PolicyName: unique('own'), PolicyDocument: JSON.stringify(GRANTING_DOCUMENT), Tags: [{ Key: 'nhi-governed', Value: 'true' }] }));
+      const policyArn = created.Policy?.Arn ?? '';
+      await direct.iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn }));
+      if (edited) await direct.iam.send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: JSON.stringify(INLINE_DOCUMENT), SetAsDefault: true }));
+      const ref = { principalType: 'user', principalName: userName, policyArn, versionId: 'v1', document: INLINE_DOCUMENT };
+      return { params: edited ? { ...ref, documentSha256: contentHash(GRANTING_DOCUMENT) } : ref, observe: () => policyVersionState(policyArn, 'v1') };
+    },
+    writeApis: () => [{ service: 'iam', action: edited ? 'SetDefaultPolicyVersion' : 'CreatePolicyVersion' }],
+  };
+}
+
 function groupCase(kind: string, initiallyMember: boolean): Case {
   return {
     kind,
@@ -410,6 +442,8 @@ function buildCases(): Case[] {
     ...both((t) => inlinePolicyCase('iam.deleteInlinePolicy', t, true)),
     inlinePolicyCase('iam.putInlinePolicy', 'user', false, INLINE_DOCUMENT),
     inlinePolicyCase('iam.putInlinePolicy', 'role', true, DENY_DOCUMENT),
+    policyVersionCase('iam.editManagedPolicy', false),
+    policyVersionCase('iam.restoreManagedPolicyVersion', true),
     groupCase('iam.removeUserFromGroup', true),
     groupCase('iam.addUserToGroup', false),
     loginProfileCase(),

@@ -32,4 +32,20 @@ describe('the plan, per NHI, permissions before → after', () => {
     ]);
     expect(plan.findings.find((f) => f.reasonCode === 'EXCESSIVE_PRIVILEGE')?.data).toMatchObject({ baselines: ['service-users'], before: { managedPolicies: [ADMIN, READ_ONLY], activeAccessKeys: ['AKIAAPP000000001', 'AKIAAPP000000002'], consoleAccess: true } });
   });
+
+  it('says what a customer-managed policy keeps when it is edited, and a group left for its attached policy', () => {
+    const APP = 'arn:aws:iam::123456789012:policy/app';
+    const subject = { ...user('svc-app', { owner: 'alice@example.com', groups: ['deployers'] }), attachedPolicies: [{ policyArn: APP, policyName: 'app' }], credentials: [], loginProfile: false };
+    const snapshot = {
+      ...snapshotOf({ users: [subject] }),
+      groups: [{ name: 'deployers', inlinePolicies: [], attachedPolicies: [{ policyArn: ADMIN, policyName: 'AdministratorAccess' }] }],
+      managedPolicies: [{ arn: APP, name: 'app', defaultVersionId: 'v1', versionCount: 1, attachmentCount: 1, boundaryUsageCount: 0, document: { Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] } }],
+    };
+    const policy = policyWith(() => ({ baselines: [{ name: 'service-users', allowManagedPolicies: [READ_ONLY, APP], forbidActions: ['*', 'iam:*'] }] }));
+    expect(renderPermissionChanges(planFor(events.reconcile({ nhi: 'svc-app' }), snapshot, { policy }))).toEqual([
+      '  permissions of svc-app, before → after:',
+      `    a1 customer-managed policy ${APP}: default v1 → a new version keeping 1 statement(s): Allow s3:GetObject on arn:aws:s3:::b/*`,
+      '    a2 group deployers: member → not a member',
+    ]);
+  });
 });

@@ -19,6 +19,7 @@ const KNOWN_ACTIONS = new Set([
     'GetLoginProfile', 'GetRole', 'GetRolePolicy', 'GetUser', 'GetUserPolicy', 'ListAccessKeys', 'ListAttachedRolePolicies', 'ListAttachedUserPolicies',
     'ListGroupsForUser', 'ListRolePolicies', 'ListRoleTags', 'ListUserPolicies', 'ListUserTags', 'PutRolePolicy', 'PutUserPolicy', 'RemoveUserFromGroup',
     'TagRole', 'TagUser', 'UntagRole', 'UntagUser', 'UpdateAccessKey', 'UpdateLoginProfile', 'PutRolePermissionsBoundary', 'PutUserPermissionsBoundary',
+    'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'CreatePolicyVersion', 'SetDefaultPolicyVersion',
     'ListSSHPublicKeys', 'UpdateSSHPublicKey', 'ListSigningCertificates', 'UpdateSigningCertificate', 'ListServiceSpecificCredentials', 'UpdateServiceSpecificCredential',
   ].map((a) => `iam:${a}`),
   ...[

@@ -26,6 +26,23 @@ function stubContext(): { ctx: ConnectorContext; calls: string[] } {
             { UserName: 'human', Arn: 'arn:aws:iam::1:user/human', Tags: [] },
           ],
           RoleDetailList: [{ RoleName: 'role-a', Arn: 'arn:aws:iam::1:role/role-a', Tags: governed('alice@example.com') }],
+          GroupDetailList: [{ GroupName: 'devs', GroupPolicyList: [], AttachedManagedPolicies: [{ PolicyName: 'app-admin', PolicyArn: 'arn:aws:iam::1:policy/app-admin' }] }],
+          // Only customer-managed policies are asked for; moto leaves PolicyName out (the name is then the ARN's last part).
+          Policies: i.Filter && (i.Filter as string[]).includes('LocalManagedPolicy')
+            ? [
+                {
+                  Arn: 'arn:aws:iam::1:policy/app-admin',
+                  DefaultVersionId: 'v2',
+                  AttachmentCount: 2,
+                  PermissionsBoundaryUsageCount: 1,
+                  PolicyVersionList: [
+                    { VersionId: 'v1', IsDefaultVersion: false, Document: encodeURIComponent('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}') },
+                    { VersionId: 'v2', IsDefaultVersion: true, Document: encodeURIComponent('{"Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}') },
+                  ],
+                },
+                { Arn: 'arn:aws:iam::1:policy/no-document', DefaultVersionId: 'v1', AttachmentCount: 0, PolicyVersionList: [] },
+              ]
+            : [],
           IsTruncated: false,
         };
       case 'ListAccessKeys':
@@ -110,6 +127,16 @@ describe('readSnapshot', () => {
     expect(calls.filter((c) => c === 'iam:ListServiceSpecificCredentials'), 'one bulk call for every user').toHaveLength(1);
     expect(calls.filter((c) => c === 'secretsmanager:GetSecretValue')).toHaveLength(1);
     expect([...new Set(calls)].every((c) => (SNAPSHOT_PERMISSIONS as readonly string[]).includes(c))).toBe(true);
+  });
+
+  it('reads groups with their attached managed policies, and customer-managed policies with their default documents, in the same bulk call', async () => {
+    const { ctx, calls } = stubContext();
+    const snapshot = await readSnapshot(ctx, { nhi: 'svc-a' });
+    expect(snapshot.groups).toEqual([{ name: 'devs', inlinePolicies: [], attachedPolicies: [{ policyArn: 'arn:aws:iam::1:policy/app-admin', policyName: 'app-admin' }] }]);
+    expect(snapshot.managedPolicies, 'a policy whose default document the page lacks is left out').toEqual([
+      { arn: 'arn:aws:iam::1:policy/app-admin', name: 'app-admin', defaultVersionId: 'v2', document: { Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }, versionCount: 2, attachmentCount: 2, boundaryUsageCount: 1 },
+    ]);
+    expect(calls.filter((c) => c === 'iam:GetAccountAuthorizationDetails'), 'no call of its own').toHaveLength(1);
   });
 
   it('reads the whole account with the credential report: no per-user console read, certificates only where one is active, key use matched by creation time', async () => {
