@@ -81,7 +81,9 @@ function planSection(events: readonly EvidenceEvent[]): string {
   const planned = events.find((e) => e.type === 'PLANNED');
   if (!planned) return section('Plan', '<p>No plan was recorded.</p>');
   const data = planned.data as { planHash?: string; actions?: PlannedAction[]; findings?: Array<{ nhi?: string; reasonCode?: string; message?: string }> };
-  const actions = data.actions ?? [];
+  // A large plan is recorded in parts: consecutive PLANNED events of the same plan hash.
+  const parts = events.filter((e) => e.type === 'PLANNED' && (e.data as { planHash?: string }).planHash === data.planHash);
+  const actions = parts.flatMap((e) => (e.data as { actions?: PlannedAction[] }).actions ?? []);
   const rows = actions.map(
     (a) =>
       `<tr><td>${esc(a.actionId ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(`${a.target?.type ?? ''} ${a.target?.id ?? ''}`)}<br><small>${esc(a.target?.nhi ?? '')}</small></td><td><pre>${esc(pretty(a.before ?? {}))}</pre></td><td><pre>${esc(pretty(a.after ?? {}))}</pre></td><td>${a.risk?.reversible === false ? '<strong>irreversible</strong>' : 'reversible'}${a.risk?.prod ? '<br><strong>prod</strong>' : ''}</td><td>${esc(a.finding ?? '')}</td></tr>`,

@@ -20,6 +20,9 @@ export const DEFAULT_RECORD_TIMING: RecordTiming = { deadlineMs: 20_000, firstPo
 /** SendMessageBatch takes at most 10 entries. */
 const SQS_BATCH = 10;
 
+/** The largest draft handed over: its event must fit one DynamoDB item (400 KB) with its seq, hashes and names. */
+export const MAX_DRAFT_BYTES = 350 * 1024;
+
 /**
  * How every function but the evidence writer appends evidence: it hands each draft to the writer
  * through the evidence queue (FIFO, one message group per change, so a change's drafts are
@@ -74,6 +77,9 @@ export class EvidenceOutbox {
   private async handOver(handovers: readonly EvidenceHandover[]): Promise<void> {
     const QueueUrl = this.queueUrl;
     if (QueueUrl === null) throw new AppError('INPUT_INVALID', 'this function has no evidence queue to hand drafts to (NHIGOV_EVIDENCE_QUEUE_URL; capability evidenceAppend)');
+    const oversized = handovers.find((h) => Buffer.byteLength(JSON.stringify(h.draft)) > MAX_DRAFT_BYTES);
+    // Refused here, where the step fails and says why, not in the writer, where it would block the change's chain until dead-lettered.
+    if (oversized) throw new AppError('INPUT_INVALID', `evidence ${oversized.draft.type} of ${oversized.draft.changeId} is ${Buffer.byteLength(JSON.stringify(oversized.draft))} bytes, over the ${MAX_DRAFT_BYTES} an evidence event may hold`);
     const message = (h: EvidenceHandover) => ({ MessageBody: JSON.stringify(h), MessageGroupId: h.draft.changeId, MessageDeduplicationId: h.draftId });
     if (handovers.length === 1 && handovers[0]) {
       await this.sqs.send(new SendMessageCommand({ QueueUrl, ...message(handovers[0]) }));
