@@ -80,10 +80,11 @@ interface PlannedAction {
 function planSection(events: readonly EvidenceEvent[]): string {
   const planned = events.find((e) => e.type === 'PLANNED');
   if (!planned) return section('Plan', '<p>No plan was recorded.</p>');
-  const data = planned.data as { planHash?: string; actions?: PlannedAction[]; findings?: Array<{ nhi?: string; reasonCode?: string; message?: string }> };
+  const data = planned.data as { planHash?: string };
   // A large plan is recorded in parts: consecutive PLANNED events of the same plan hash.
   const parts = events.filter((e) => e.type === 'PLANNED' && (e.data as { planHash?: string }).planHash === data.planHash);
   const actions = parts.flatMap((e) => (e.data as { actions?: PlannedAction[] }).actions ?? []);
+  const findings = parts.flatMap((e) => (e.data as { findings?: Array<{ nhi?: string; reasonCode?: string; message?: string }> }).findings ?? []);
   const rows = actions.map(
     (a) =>
       `<tr><td>${esc(a.actionId ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(`${a.target?.type ?? ''} ${a.target?.id ?? ''}`)}<br><small>${esc(a.target?.nhi ?? '')}</small></td><td><pre>${esc(pretty(a.before ?? {}))}</pre></td><td><pre>${esc(pretty(a.after ?? {}))}</pre></td><td>${a.risk?.reversible === false ? '<strong>irreversible</strong>' : 'reversible'}${a.risk?.prod ? '<br><strong>prod</strong>' : ''}</td><td>${esc(a.finding ?? '')}</td></tr>`,
@@ -91,10 +92,10 @@ function planSection(events: readonly EvidenceEvent[]): string {
   const table = actions.length
     ? `<table><thead><tr><th>Action</th><th>Kind</th><th>Target</th><th>Before</th><th>After</th><th>Risk</th><th>Finding</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     : '<p>No actions.</p>';
-  const findings = (data.findings ?? []).length
-    ? `<h3>Findings</h3><ul>${(data.findings ?? []).map((f) => `<li><strong>${esc(f.reasonCode ?? '')}</strong> ${esc(f.nhi ?? '')}: ${esc(f.message ?? '')}</li>`).join('')}</ul>`
+  const listed = findings.length
+    ? `<h3>Findings</h3><ul>${findings.map((f) => `<li><strong>${esc(f.reasonCode ?? '')}</strong> ${esc(f.nhi ?? '')}: ${esc(f.message ?? '')}</li>`).join('')}</ul>`
     : '';
-  return section('Plan', `<p>Plan hash <code>${esc(data.planHash ?? '-')}</code>, recorded ${esc(planned.at)}.</p>${table}${findings}`);
+  return section('Plan', `<p>Plan hash <code>${esc(data.planHash ?? '-')}</code>, recorded ${esc(planned.at)}.</p>${table}${listed}`);
 }
 
 const APPROVAL_TYPES = new Set(['DECIDED', 'APPROVAL_REQUESTED', 'APPROVED', 'REJECTED', 'APPROVAL_REFUSED', 'EXEMPTED']);

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { plannedParts, PLANNED_PART_BYTES } from '../../../lambdas/handlers/core/plan-evidence.js';
+import { plannedActions, plannedParts, PLANNED_PART_BYTES, recordPlanned } from '../../../lambdas/handlers/core/plan-evidence.js';
+import type { EvidenceDraft } from '../../../lambdas/domain/evidence.js';
+import { events, planFor } from '../../fixtures/planning.js';
+import { snapshotOf, user } from '../../fixtures/estate-builder.js';
 import type { JsonObject } from '../../../lambdas/domain/plan-model.js';
 import { isAppError } from '../../../lambdas/domain/reasons.js';
 import { EvidenceOutbox, MAX_DRAFT_BYTES } from '../../../lambdas/stores/evidence-outbox.js';
@@ -30,6 +33,38 @@ describe('plannedParts: a plan whose actions do not fit one evidence item is rec
     expect(parts.every((part) => bytes(part) <= PLANNED_PART_BYTES)).toBe(true);
     expect(plannedParts([action(1, 10)])).toEqual([[action(1, 10)]]);
     expect(plannedParts([])).toEqual([[]]);
+  });
+});
+
+describe('recordPlanned', () => {
+  const owner = 'leaver@example.com';
+  const users = Array.from({ length: 900 }, (_, i) => user(`svc-${String(i).padStart(4, '0')}`, { owner, keys: [{ accessKeyId: `AKIA${String(i).padStart(16, '0')}` }] }));
+  const plan = planFor(events.terminated(owner), snapshotOf({ users }), { changeId: 'chg-big' });
+
+  async function recorded(data: JsonObject): Promise<EvidenceDraft[]> {
+    const drafts: EvidenceDraft[] = [];
+    await recordPlanned({ plans: { put: async () => 'f'.repeat(64) }, evidence: { append: async (...d: EvidenceDraft[]) => { drafts.push(...d); } } }, plan, data);
+    return drafts;
+  }
+
+  it('records a plan too large for one evidence item as PLANNED parts under the budget, whose lists join to the whole, the rest of data on the first', async () => {
+    const findings = plan.actions.map((a) => ({ nhi: a.target.nhi, reasonCode: a.finding, message: 'x'.repeat(100) }));
+    const drafts = await recorded({ findings, note: 'kept' });
+    expect(drafts.length).toBeGreaterThan(1);
+    expect(drafts.every((d) => d.type === 'PLANNED' && Buffer.byteLength(JSON.stringify(d.data)) < MAX_DRAFT_BYTES)).toBe(true);
+    expect(drafts.map((d) => d.data?.part)).toEqual(drafts.map((_, i) => i + 1));
+    expect(drafts.every((d) => d.data?.parts === drafts.length && d.data?.planHash === 'f'.repeat(64))).toBe(true);
+    expect(drafts.flatMap((d) => (Array.isArray(d.data?.actions) ? d.data.actions : []))).toEqual(plannedActions(plan));
+    expect(drafts.flatMap((d) => (Array.isArray(d.data?.findings) ? d.data.findings : []))).toEqual(findings);
+    expect(drafts.map((d) => d.data?.note)).toEqual(['kept', ...drafts.slice(1).map(() => undefined)]);
+  });
+
+  it('records a small plan as one PLANNED, as before: every action, the data, no part', async () => {
+    const small = planFor(events.terminated(owner), snapshotOf({ users: users.slice(0, 2) }), { changeId: 'chg-small' });
+    const drafts: EvidenceDraft[] = [];
+    await recordPlanned({ plans: { put: async () => 'e'.repeat(64) }, evidence: { append: async (...d: EvidenceDraft[]) => { drafts.push(...d); } } }, small, { findings: [] });
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]?.data).toEqual({ planHash: 'e'.repeat(64), actions: plannedActions(small), findings: [] });
   });
 });
 
