@@ -28,7 +28,7 @@ export async function runAttestationBench(): Promise<void> {
     const opened = Date.now();
     const started = await startCampaign(ctx, { requestedBy: 'bench' });
     const openMs = Date.now() - opened;
-    printFigure(`campaign over ${started.nhis} NHIs: emails sent`, `${started.emailsSent} (${started.owners} owners, ${started.ownerUnknown} without owner)`);
+    printFigure(`campaign over ${started.nhis} NHIs: emails sent`, `${started.emailsSent} (${started.owners} owners, ${started.ownerUnknown} without owner, ${started.accounts.length} account(s) read)`);
     printFigure('campaign opened (snapshot, 10 links signed, mails, evidence)', `${(openMs / 1000).toFixed(2)} s`);
 
     const links = await ownerLinks(stack.port, owners);

@@ -1,7 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import type { CommandRegistrar } from '../main.js';
-import { campaignStatus, startCampaign, sweepCampaigns, type CampaignStatus } from '../lib/attestations.js';
+import { campaignStatus, startCampaign, sweepCampaigns, type CampaignStarted, type CampaignStatus } from '../lib/attestations.js';
 import { stackContext, type StackContext } from '../lib/context.js';
 import { OperationFailed, paint, table, UsageError, type CliIo } from '../lib/io.js';
 
@@ -35,7 +35,7 @@ export const registerAttest: CommandRegistrar = (program, io) => {
       if (owner && !owner.success) throw new UsageError(`--owner must be an email address, not "${options.owner}"`);
       const ctx = await stackContext();
       const result = await startCampaign(ctx, { ...(owner?.data ? { owner: owner.data } : {}), requestedBy: await caller(ctx) });
-      out.result(result, () => `campaign ${result.campaignId} opened: ${result.nhis} NHI(s) of ${result.owners} owner(s), ${result.emailsSent} email(s) sent${result.ownerUnknown ? `, ${result.ownerUnknown} without an owner (OWNER_UNKNOWN)` : ''}\n  nhigov attest status ${result.campaignId}`);
+      out.result(result, () => renderStarted(out, result));
     });
   attest
     .command('sweep')
@@ -60,14 +60,24 @@ export const registerAttest: CommandRegistrar = (program, io) => {
     });
 };
 
+function renderStarted(out: CliIo, r: CampaignStarted): string {
+  const accounts = r.accounts.length > 0 ? ` in ${r.accounts.length} account(s)` : '';
+  return [
+    `campaign ${r.campaignId} opened: ${r.nhis} NHI(s) of ${r.owners} owner(s)${accounts}, ${r.emailsSent} email(s) sent${r.ownerUnknown ? `, ${r.ownerUnknown} without an owner (OWNER_UNKNOWN)` : ''}`,
+    ...r.unreadableAccounts.map((a) => paint(out, 'red', `  account ${a} could not be read (CONNECTOR_ACCESS_DENIED): nobody there was asked`)),
+    `  nhigov attest status ${r.campaignId}`,
+  ].join('\n');
+}
+
 function renderStatus(out: CliIo, s: CampaignStatus): string {
   return [
     `${paint(out, 'bold', s.campaignId)}  ${s.state} (${s.status})  started ${s.startedAt}  answer by ${s.answerBy}  act by ${s.actBy}`,
-    `${s.nhis} NHI(s): ${s.answered} answered, ${s.unanswered} not answered, ${s.ownerUnknown} OWNER_UNKNOWN`,
+    `${s.nhis} NHI(s): ${s.answered} answered, ${s.unanswered} not answered, ${s.ownerUnknown} OWNER_UNKNOWN${s.accounts.length > 0 ? `; accounts read: ${s.accounts.join(', ')}` : ''}`,
+    ...s.unreadableAccounts.map((u) => paint(out, 'red', `account ${u.account} not read (CONNECTOR_ACCESS_DENIED), nobody there was asked: ${u.message}`)),
     '',
     table(['owner', 'asked', 'answered', 'kept', 'not needed', 'escalated to manager'], s.owners.map((o) => [o.owner, o.asked, o.answered, o.kept, o.released, o.escalatedAt ? `${o.manager} at ${o.escalatedAt}` : '-'])),
     '',
-    table(['nhi', 'type', 'owner', 'answer', 'outcome', 'change'], s.items.map((i) => [i.nhi, i.type, i.owner ?? '-', i.answer ?? paint(out, 'yellow', 'none'), i.outcome ?? '-', i.changeId ?? '-'])),
-    ...(s.changes.length ? ['', 'changes it started:', ...s.changes.map((c) => `  ${c.changeId}  ${c.reason}  ${c.owner ?? '-'}  ${c.nhis.join(', ')}${c.started ? '' : '  (not started yet)'}`)] : []),
+    table(['nhi', 'type', 'account', 'owner', 'answer', 'outcome', 'change'], s.items.map((i) => [i.nhi, i.type, i.account ?? '-', i.owner ?? '-', i.answer ?? paint(out, 'yellow', 'none'), i.outcome ?? '-', i.changeId ?? '-'])),
+    ...(s.changes.length ? ['', 'changes it started:', ...s.changes.map((c) => `  ${c.changeId}  ${c.reason}  ${c.owner ?? '-'}${c.account ? `  account ${c.account}` : ''}  ${c.nhis.join(', ')}${c.started ? '' : '  (not started yet)'}`)] : []),
   ].join('\n');
 }

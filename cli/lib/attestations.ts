@@ -6,7 +6,16 @@ import type { StackContext } from './context.js';
 import { invokeStackFunction } from './invoke-function.js';
 import { OperationFailed } from './io.js';
 
-const startResult = z.object({ campaignId: z.string(), created: z.boolean(), owners: z.number(), nhis: z.number(), emailsSent: z.number(), ownerUnknown: z.number() });
+const startResult = z.object({
+  campaignId: z.string(),
+  created: z.boolean(),
+  owners: z.number(),
+  nhis: z.number(),
+  emailsSent: z.number(),
+  ownerUnknown: z.number(),
+  accounts: z.array(z.string()),
+  unreadableAccounts: z.array(z.string()),
+});
 const sweepResult = z.object({ campaignId: z.string(), escalated: z.array(z.string()), lapsed: z.number(), followUps: z.array(z.string()), closed: z.string().nullable(), emailsSent: z.number() });
 const answerSchema = z.discriminatedUnion('action', [z.object({ action: z.literal('start'), result: startResult }), z.object({ action: z.literal('sweep'), results: z.array(sweepResult) })]);
 

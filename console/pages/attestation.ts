@@ -29,22 +29,26 @@ ${c.owners.map((o) => `<tr data-owner="${esc(o.owner)}" data-answered="${o.answe
 </table>`;
   const items = `<table id="attestation-nhis">
 <caption>${c.nhis} NHI${c.nhis === 1 ? '' : 's'}: ${c.answered} answered, ${c.unanswered} not answered, ${c.ownerUnknown} owner unknown</caption>
-<thead><tr><th scope="col">NHI</th><th scope="col">Type</th><th scope="col">Owner</th><th scope="col">Answer</th><th scope="col">Outcome</th><th scope="col">Change</th></tr></thead>
+<thead><tr><th scope="col">NHI</th><th scope="col">Type</th><th scope="col">Account</th><th scope="col">Owner</th><th scope="col">Answer</th><th scope="col">Outcome</th><th scope="col">Change</th></tr></thead>
 <tbody>
 ${c.items
   .map(
-    (i) => `<tr data-nhi="${esc(i.nhi)}" data-answer="${esc(i.answer ?? 'none')}" data-outcome="${esc(i.outcome ?? 'none')}"><th scope="row"><code>${esc(i.nhi)}</code></th><td>${esc(i.type)}</td><td>${i.owner ? esc(i.owner) : '<span class="pill bad">no owner</span>'}</td><td>${i.answer ? `${esc(ANSWER[i.answer])} <span class="muted">${time(i.answeredAt ?? '')}</span>` : '<span class="pill warn">no answer</span>'}</td><td>${i.outcome === 'OWNER_UNKNOWN' ? reasonCode('OWNER_UNKNOWN') : esc(i.outcome ?? '-')}</td><td>${i.changeId ? `<a href="/console/changes/${encodeURIComponent(i.changeId)}"><code>${esc(i.changeId)}</code></a>` : '<span class="muted">-</span>'}</td></tr>`,
+    (i) => `<tr data-nhi="${esc(i.nhi)}" data-account="${esc(i.account ?? '')}" data-answer="${esc(i.answer ?? 'none')}" data-outcome="${esc(i.outcome ?? 'none')}"><th scope="row"><code>${esc(i.nhi)}</code></th><td>${esc(i.type)}</td><td>${i.account ? `<code>${esc(i.account)}</code>` : '<span class="muted">-</span>'}</td><td>${i.owner ? esc(i.owner) : '<span class="pill bad">no owner</span>'}</td><td>${i.answer ? `${esc(ANSWER[i.answer])} <span class="muted">${time(i.answeredAt ?? '')}</span>` : '<span class="pill warn">no answer</span>'}</td><td>${i.outcome === 'OWNER_UNKNOWN' ? reasonCode('OWNER_UNKNOWN') : esc(i.outcome ?? '-')}</td><td>${i.changeId ? `<a href="/console/changes/${encodeURIComponent(i.changeId)}"><code>${esc(i.changeId)}</code></a>` : '<span class="muted">-</span>'}</td></tr>`,
   )
   .join('\n')}
 </tbody>
 </table>`;
   const changes = c.changes.length
-    ? `<h2>What it changed</h2><ul id="attestation-changes">${c.changes.map((k) => `<li data-change="${esc(k.changeId)}"><a href="/console/changes/${encodeURIComponent(k.changeId)}"><code>${esc(k.changeId)}</code></a> ${esc(k.reason === 'NOT_NEEDED' ? 'not needed' : 'no answer')}${k.owner ? ` (${esc(k.owner)})` : ''}: ${k.nhis.map((n) => `<code>${esc(n)}</code>`).join(', ')}${k.started ? '' : ' <span class="muted">(not started yet)</span>'}</li>`).join('')}</ul>`
+    ? `<h2>What it changed</h2><ul id="attestation-changes">${c.changes.map((k) => `<li data-change="${esc(k.changeId)}"><a href="/console/changes/${encodeURIComponent(k.changeId)}"><code>${esc(k.changeId)}</code></a> ${esc(k.reason === 'NOT_NEEDED' ? 'not needed' : 'no answer')}${k.owner ? ` (${esc(k.owner)})` : ''}${k.account ? ` in account <code>${esc(k.account)}</code>` : ''}: ${k.nhis.map((n) => `<code>${esc(n)}</code>`).join(', ')}${k.started ? '' : ' <span class="muted">(not started yet)</span>'}</li>`).join('')}</ul>`
     : '<p class="muted" id="attestation-changes">No change started yet.</p>';
+  const unreadable = c.unreadableAccounts.length
+    ? banner('bad', `<span id="attestation-unreadable">${c.unreadableAccounts.map((u) => `<span data-account="${esc(u.account)}">${reasonCode('CONNECTOR_ACCESS_DENIED')}: account <code>${esc(u.account)}</code> was not read, nobody there was asked (${esc(u.message)})</span>`).join('<br>')}</span>`)
+    : '';
+  const accounts = c.accounts.length ? ` across ${c.accounts.length === 1 ? 'account' : 'accounts'} ${c.accounts.map((a) => `<code>${esc(a)}</code>`).join(', ')}` : '';
   const state = c.state === 'OPEN' ? banner('warn', `Open: owners answer until ${esc(c.answerBy)}; unanswered NHIs are acted on from ${esc(c.actBy)}.`) : banner(c.status === 'VERIFIED' ? 'ok' : 'warn', `Closed ${statusPill(c.status)}.`);
   return {
     title: `Attestation ${c.campaignId}`,
     section: 'attestation',
-    body: `${picker}<p>Campaign <a href="/console/changes/${encodeURIComponent(c.campaignId)}"><code>${esc(c.campaignId)}</code></a> (its evidence) started ${time(c.startedAt)}.</p>\n${state}\n${owners}\n${items}\n${changes}`,
+    body: `${picker}<p>Campaign <a href="/console/changes/${encodeURIComponent(c.campaignId)}"><code>${esc(c.campaignId)}</code></a> (its evidence) started ${time(c.startedAt)}${accounts}.</p>\n${state}\n${unreadable}${owners}\n${items}\n${changes}`,
   };
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { sha256Hex } from './canonical.js';
 import type { GovernancePolicy } from './policy.js';
-import type { NhiSnapshot } from './snapshot.js';
+import { Estate } from './rules/estate.js';
+import type { NhiSnapshot, Snapshot } from './snapshot.js';
 import { ownerOf } from './snapshot.js';
 
 /**
@@ -47,6 +48,7 @@ export function attestationSettings(policy: GovernancePolicy): AttestationSettin
 }
 
 const iso = z.string().min(1);
+const accountId = z.string().regex(/^\d{12}$/);
 const answerRecord = z.strictObject({ answer: z.enum(ATTESTATION_ANSWERS), at: iso, channel: z.string().min(1).max(16) });
 export type AnswerRecord = z.infer<typeof answerRecord>;
 
@@ -54,6 +56,8 @@ const campaignNhi = z.strictObject({
   type: z.enum(['user', 'role', 'secret']),
   arn: z.string().min(1),
   owner: z.string().nullable(),
+  /** The governed account it lives in (absent: a campaign of a stack that does not know its account). */
+  account: accountId.optional(),
   answer: answerRecord.optional(),
   outcome: z.enum(NHI_OUTCOMES).optional(),
   /** The follow-up change that disables it. */
@@ -72,11 +76,17 @@ export type CampaignOwner = z.infer<typeof campaignOwner>;
 const followUp = z.strictObject({
   reason: z.enum(FOLLOW_UP_REASONS),
   owner: z.string().nullable(),
+  /** The one account its NHIs live in (absent: not known). */
+  account: accountId.optional(),
   nhis: z.array(z.string().min(1)).min(1).max(MAX_FOLLOW_UP_NHIS),
   eventId: z.string().min(1),
   started: z.boolean(),
 });
 export type FollowUp = z.infer<typeof followUp>;
+
+/** A governed account the campaign could not read (its member role missing or refusing): nobody there was asked. */
+const unreadableAccount = z.strictObject({ account: accountId, roleArn: z.string().min(1), message: z.string() });
+export type UnreadableCampaignAccount = z.infer<typeof unreadableAccount>;
 
 /** A campaign as stored on its item of the changes table (kind `attestation`). */
 export const campaignSchema = z.strictObject({
@@ -92,6 +102,10 @@ export const campaignSchema = z.strictObject({
   closedAt: iso.optional(),
   owners: z.record(z.string(), campaignOwner),
   nhis: z.record(z.string(), campaignNhi),
+  /** The governed accounts whose NHIs were asked about (absent: a campaign of a stack that does not know its account). */
+  accounts: z.array(accountId).optional(),
+  /** Governed accounts that could not be read (CONNECTOR_ACCESS_DENIED): the campaign cannot close VERIFIED. */
+  unreadableAccounts: z.array(unreadableAccount).optional(),
   /** Follow-up changes by change id. */
   followUps: z.record(z.string(), followUp),
 });
@@ -105,6 +119,26 @@ export function campaignIdFor(key: string): string {
 export interface EstateNhi {
   readonly ref: string;
   readonly nhi: NhiSnapshot;
+  readonly account?: string;
+}
+
+/** One governed account's live state, as the campaign read it. */
+export interface CampaignAccountEstate {
+  readonly account?: string;
+  readonly snapshot: Snapshot;
+  /** A member account: its NHIs are named by ARN, as in plans and evidence. */
+  readonly member?: boolean;
+}
+
+/**
+ * The governed NHIs of every account read, each with its ref and account. A member account's NHIs
+ * are named by ARN (Estate's qualified refs), so a name used in two accounts is two NHIs.
+ */
+export function campaignEstate(estates: readonly CampaignAccountEstate[]): EstateNhi[] {
+  return estates.flatMap((part) => {
+    const estate = new Estate(part.snapshot, part.member === true);
+    return estate.governed.map((nhi) => ({ ref: estate.ref(nhi), nhi, ...(part.account !== undefined ? { account: part.account } : {}) }));
+  });
 }
 
 /**
@@ -120,16 +154,19 @@ export function openCampaign(input: {
   readonly estate: readonly EstateNhi[];
   readonly scopeOwner?: string;
   readonly linkKeyFor: (owner: string) => string;
+  /** The accounts read (their NHIs are in `estate`), and those that could not be. */
+  readonly accounts?: readonly string[];
+  readonly unreadable?: readonly UnreadableCampaignAccount[];
 }): Campaign {
   const { now, settings } = input;
   const answerBy = new Date(now.getTime() + settings.answerWindowSeconds * 1000);
   const actBy = new Date(answerBy.getTime() + settings.escalationWindowSeconds * 1000);
   const nhis: Record<string, CampaignNhi> = {};
   const owners: Record<string, CampaignOwner> = {};
-  for (const { ref, nhi } of input.estate) {
+  for (const { ref, nhi, account } of input.estate) {
     const owner = ownerOf(nhi);
     if (input.scopeOwner !== undefined && owner !== input.scopeOwner) continue;
-    nhis[ref] = { type: nhi.type, arn: nhi.arn, owner, ...(owner === null ? { outcome: 'OWNER_UNKNOWN' as const } : {}) };
+    nhis[ref] = { type: nhi.type, arn: nhi.arn, owner, ...(account !== undefined ? { account } : {}), ...(owner === null ? { outcome: 'OWNER_UNKNOWN' as const } : {}) };
     if (owner !== null && !owners[owner]) owners[owner] = { linkKey: input.linkKeyFor(owner), manager: settings.managerOf(owner) };
   }
   return {
@@ -143,6 +180,8 @@ export function openCampaign(input: {
     state: 'OPEN',
     owners,
     nhis,
+    ...(input.accounts !== undefined ? { accounts: [...input.accounts] } : {}),
+    ...(input.unreadable !== undefined && input.unreadable.length > 0 ? { unreadableAccounts: [...input.unreadable] } : {}),
     followUps: {},
   };
 }
@@ -171,6 +210,8 @@ export interface PlannedFollowUp {
   readonly changeKey: string;
   readonly reason: FollowUpReason;
   readonly owner: string | null;
+  /** The one account its NHIs live in (absent: not known). */
+  readonly account?: string;
   readonly nhis: readonly string[];
 }
 
@@ -216,23 +257,33 @@ export function sweepSteps(campaign: Campaign, now: Date): SweepSteps {
   ];
   const settled = new Set(lapsed);
   const allSettled = unanswered.every(([ref]) => settled.has(ref));
-  const close = allSettled ? (lapsed.length > 0 || Object.values(campaign.nhis).some((n) => n.outcome === 'OWNER_UNKNOWN') ? 'ESCALATED' : 'VERIFIED') : null;
+  // An account nobody could be asked in is as unresolved as an NHI nobody attested.
+  const unresolved = lapsed.length > 0 || (campaign.unreadableAccounts ?? []).length > 0 || Object.values(campaign.nhis).some((n) => n.outcome === 'OWNER_UNKNOWN');
+  const close = allSettled ? (unresolved ? 'ESCALATED' : 'VERIFIED') : null;
   return { escalations, lapsed, followUps, close };
 }
 
-/** One follow-up per owner and reason, at most MAX_FOLLOW_UP_NHIS NHIs each; its key names the campaign and its NHIs. */
+/**
+ * One follow-up per owner, account and reason, at most MAX_FOLLOW_UP_NHIS NHIs each; its key names
+ * the campaign and its NHIs. One account per change: the change acts there alone (its trigger's
+ * refs name that account), and an account that refuses later holds up none of the others.
+ */
 function groupFollowUps(campaign: Campaign, refs: readonly string[], reason: FollowUpReason): PlannedFollowUp[] {
-  const byOwner = new Map<string, string[]>();
+  const groups = new Map<string, { owner: string | null; account: string | undefined; refs: string[] }>();
   for (const ref of [...refs].sort()) {
-    const owner = campaign.nhis[ref]?.owner ?? '';
-    byOwner.set(owner, [...(byOwner.get(owner) ?? []), ref]);
+    const nhi = campaign.nhis[ref];
+    const owner = nhi?.owner ?? null;
+    const key = JSON.stringify([owner ?? '', nhi?.account ?? '']);
+    const group = groups.get(key) ?? { owner, account: nhi?.account, refs: [] };
+    group.refs.push(ref);
+    groups.set(key, group);
   }
   const out: PlannedFollowUp[] = [];
-  for (const [owner, list] of [...byOwner.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    for (let i = 0; i < list.length; i += MAX_FOLLOW_UP_NHIS) {
-      const nhis = list.slice(i, i + MAX_FOLLOW_UP_NHIS);
-      const changeKey = `attestation:${campaign.campaignId}:${reason}:${sha256Hex(JSON.stringify([owner, nhis])).slice(0, 16)}`;
-      out.push({ changeKey, reason, owner: owner === '' ? null : owner, nhis });
+  for (const [, group] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (let i = 0; i < group.refs.length; i += MAX_FOLLOW_UP_NHIS) {
+      const nhis = group.refs.slice(i, i + MAX_FOLLOW_UP_NHIS);
+      const changeKey = `attestation:${campaign.campaignId}:${reason}:${sha256Hex(JSON.stringify([group.owner ?? '', nhis])).slice(0, 16)}`;
+      out.push({ changeKey, reason, owner: group.owner, ...(group.account !== undefined ? { account: group.account } : {}), nhis });
     }
   }
   return out;
@@ -258,11 +309,15 @@ export interface CampaignSummary {
   readonly answered: number;
   readonly unanswered: number;
   readonly ownerUnknown: number;
+  /** The governed accounts read; empty for a campaign of a stack that does not know its account. */
+  readonly accounts: readonly string[];
+  /** Governed accounts that could not be read (CONNECTOR_ACCESS_DENIED): nobody in them was asked. */
+  readonly unreadableAccounts: readonly UnreadableCampaignAccount[];
   readonly owners: readonly CampaignOwnerSummary[];
-  /** Who answered and who did not, per NHI. */
-  readonly items: ReadonlyArray<{ readonly nhi: string; readonly type: CampaignNhi['type']; readonly owner: string | null; readonly answer: AttestationAnswer | null; readonly answeredAt: string | null; readonly outcome: NhiOutcome | null; readonly changeId: string | null }>;
+  /** Who answered and who did not, per NHI, with the account it lives in (null: not known). */
+  readonly items: ReadonlyArray<{ readonly nhi: string; readonly type: CampaignNhi['type']; readonly account: string | null; readonly owner: string | null; readonly answer: AttestationAnswer | null; readonly answeredAt: string | null; readonly outcome: NhiOutcome | null; readonly changeId: string | null }>;
   /** What it changed: the follow-up changes it started. */
-  readonly changes: ReadonlyArray<{ readonly changeId: string; readonly reason: FollowUpReason; readonly owner: string | null; readonly nhis: readonly string[]; readonly started: boolean }>;
+  readonly changes: ReadonlyArray<{ readonly changeId: string; readonly reason: FollowUpReason; readonly owner: string | null; readonly account: string | null; readonly nhis: readonly string[]; readonly started: boolean }>;
 }
 
 /** The campaign as `nhigov attest status` and the console show it. */
@@ -292,10 +347,12 @@ export function summarizeCampaign(campaign: Campaign): CampaignSummary {
     answered: entries.filter(([, n]) => n.answer).length,
     unanswered: entries.filter(([, n]) => !n.answer).length,
     ownerUnknown: entries.filter(([, n]) => n.outcome === 'OWNER_UNKNOWN').length,
+    accounts: campaign.accounts ?? [],
+    unreadableAccounts: campaign.unreadableAccounts ?? [],
     owners,
-    items: entries.map(([nhi, n]) => ({ nhi, type: n.type, owner: n.owner, answer: n.answer?.answer ?? null, answeredAt: n.answer?.at ?? null, outcome: n.outcome ?? null, changeId: n.changeId ?? null })),
+    items: entries.map(([nhi, n]) => ({ nhi, type: n.type, account: n.account ?? null, owner: n.owner, answer: n.answer?.answer ?? null, answeredAt: n.answer?.at ?? null, outcome: n.outcome ?? null, changeId: n.changeId ?? null })),
     changes: Object.entries(campaign.followUps)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([changeId, f]) => ({ changeId, reason: f.reason, owner: f.owner, nhis: f.nhis, started: f.started })),
+      .map(([changeId, f]) => ({ changeId, reason: f.reason, owner: f.owner, account: f.account ?? null, nhis: f.nhis, started: f.started })),
   };
 }

@@ -51,7 +51,7 @@ export async function attestationHttpCore(rt: Runtime, svc: ApprovalServices, re
   const auth = await authenticate(rt, svc, campaignId, nonce, request.query);
   if (!auth.ok) return auth.reply;
   const owner = auth.link.approver;
-  const nhis = nhisOfOwner(auth.stored.campaign, owner).map(([ref, n]) => ({ nhi: ref, type: n.type, answer: n.answer?.answer ?? null, outcome: n.outcome ?? null }));
+  const nhis = nhisOfOwner(auth.stored.campaign, owner).map(([ref, n]) => ({ nhi: ref, type: n.type, account: n.account ?? null, answer: n.answer?.answer ?? null, outcome: n.outcome ?? null }));
   return { status: 200, json: { ok: true, campaignId, owner, state: auth.stored.campaign.state, answerBy: auth.stored.campaign.answerBy, nhis }, html: renderOwnerPage(auth.stored.campaign, auth.link, nonce) };
 }
 
@@ -91,9 +91,9 @@ function renderOwnerPage(campaign: Campaign, link: SignedApprovalLink, nonce: st
           : ['keep', 'release']
               .map((a) => `<form method="post" action="${action}" style="display:inline">${hidden}<input type="hidden" name="nhi" value="${escapeHtml(ref)}"><input type="hidden" name="answer" value="${a}"><button type="submit">${a === 'keep' ? 'Still mine and still needed' : 'Not mine / not needed'}</button></form>`)
               .join('');
-      return `<tr><td>${escapeHtml(n.type)}</td><td><code>${escapeHtml(ref)}</code></td><td>${cell}</td></tr>`;
+      return `<tr data-nhi="${escapeHtml(ref)}" data-account="${escapeHtml(n.account ?? '')}"><td>${escapeHtml(n.type)}</td><td><code>${escapeHtml(ref)}</code></td><td>${escapeHtml(n.account ?? '-')}</td><td>${cell}</td></tr>`;
     })
     .join('');
-  const body = `<p>${escapeHtml(link.approver)}: campaign <code>${escapeHtml(campaign.campaignId)}</code> asks you to confirm each non-human identity you own, by ${escapeHtml(campaign.answerBy)}.</p><table><tr><th>type</th><th>NHI</th><th>answer</th></tr>${rows}</table>`;
+  const body = `<p>${escapeHtml(link.approver)}: campaign <code>${escapeHtml(campaign.campaignId)}</code> asks you to confirm each non-human identity you own, by ${escapeHtml(campaign.answerBy)}.</p><table><tr><th>type</th><th>NHI</th><th>account</th><th>answer</th></tr>${rows}</table>`;
   return page('Confirm your non-human identities', body);
 }

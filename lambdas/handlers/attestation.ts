@@ -2,17 +2,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readSnapshot } from '../connectors/snapshot-reader.js';
 import { approvalKeyOf, attestationLinkDomain, attestationLinkUrl, newApprovalId, signApprovalLink } from '../domain/approval-link.js';
-import { attestationSettings, campaignIdFor, nhisOfOwner, openCampaign, summarizeCampaign, sweepSteps } from '../domain/attestation.js';
+import { attestationSettings, campaignEstate, campaignIdFor, nhisOfOwner, openCampaign, summarizeCampaign, sweepSteps } from '../domain/attestation.js';
 import { ATTESTATION_TRIGGER, changeIdForEvent, type GovernanceEvent } from '../domain/events.js';
 import { toJsonObject } from '../domain/plan-schema.js';
 import { AppError, describeError, REASON_CODES } from '../domain/reasons.js';
-import { Estate } from '../domain/rules/estate.js';
 import { sendEmail } from '../notifications/email.js';
-import { attestationEscalationMail, attestationRequestMail, attestationUnownedMail, type Mail } from '../notifications/attestation-message.js';
+import { attestationEscalationMail, attestationRequestMail, attestationUnownedMail, attestationUnreadableMail, type Mail } from '../notifications/attestation-message.js';
 import { AttestationStore, CAMPAIGN_KIND, CAMPAIGN_OPEN_STATUS, CAMPAIGN_TRIGGER } from '../stores/attestation-store.js';
 import { createDocumentClient } from '../stores/dynamo.js';
+import { readCampaignEstates } from './attestation-estates.js';
 import { startChange } from './ingest.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
@@ -41,6 +40,10 @@ export interface StartResult {
   readonly nhis: number;
   readonly emailsSent: number;
   readonly ownerUnknown: number;
+  /** The governed accounts read; empty when the function does not know its account. */
+  readonly accounts: readonly string[];
+  /** Governed accounts that could not be read (CONNECTOR_ACCESS_DENIED): nobody there was asked. */
+  readonly unreadableAccounts: readonly string[];
 }
 
 export interface SweepResult {
@@ -53,45 +56,74 @@ export interface SweepResult {
 }
 
 /**
- * Opens a campaign: every governed NHI (of one owner with `owner`), each owner mailed their own
- * signed link, NHIs without an owner reported OWNER_UNKNOWN. Evidence on the campaign's chain:
- * TRIGGERED, DECIDED (OWNER_UNKNOWN) per unowned NHI, ATTESTATION_REQUESTED per owner.
+ * Opens a campaign: every governed NHI of every governed account (of one owner with `owner`),
+ * each owner mailed their own signed link, NHIs without an owner reported OWNER_UNKNOWN, accounts
+ * that could not be read reported CONNECTOR_ACCESS_DENIED. Evidence on the campaign's chain:
+ * TRIGGERED, DECIDED (CONNECTOR_ACCESS_DENIED) per unreadable account, DECIDED (OWNER_UNKNOWN) per
+ * unowned NHI, ATTESTATION_REQUESTED per owner.
  */
 export async function startCampaign(rt: Runtime, svc: AttestationServices, input: { owner?: string; requestedBy?: string; scheduledTime?: string }): Promise<StartResult> {
   const now = svc.now();
   const { policy, version } = await rt.loadPolicy();
   const settings = attestationSettings(policy);
-  const estate = new Estate(await readSnapshot(rt.connectors, { nhis: [] }));
   const campaignId = campaignIdFor(input.scheduledTime ? `schedule:${input.scheduledTime}` : `demand:${now.toISOString()}:${randomBytes(8).toString('hex')}`);
+  const { estates, unreadable } = await readCampaignEstates(rt, policy, campaignId);
+  const accounts = estates.flatMap((e) => (e.account !== undefined ? [e.account] : []));
   const nonces = new Map<string, string>();
   const campaign = openCampaign({
     campaignId,
     now,
     requestedBy: input.requestedBy ?? (input.scheduledTime ? 'schedule' : AUTOMATION_ACTOR),
     settings,
-    estate: estate.governed.map((nhi) => ({ ref: estate.ref(nhi), nhi })),
+    estate: campaignEstate(estates),
     ...(input.owner ? { scopeOwner: input.owner } : {}),
     linkKeyFor: (owner) => {
       const nonce = newApprovalId();
       nonces.set(owner, nonce);
       return approvalKeyOf(nonce);
     },
+    ...(accounts.length > 0 ? { accounts } : {}),
+    unreadable,
   });
   // Read before the campaign exists: a campaign whose links cannot be signed is not opened.
   const key = await svc.linkKey();
   const created = await svc.store.create(campaign, version);
-  const counts = { campaignId, owners: Object.keys(campaign.owners).length, nhis: Object.keys(campaign.nhis).length };
+  const counts = { campaignId, owners: Object.keys(campaign.owners).length, nhis: Object.keys(campaign.nhis).length, accounts, unreadableAccounts: unreadable.map((u) => u.account) };
   if (!created) return { ...counts, created: false, emailsSent: 0, ownerUnknown: 0 };
-  const append = (draft: { type: 'TRIGGERED' | 'DECIDED' | 'ATTESTATION_REQUESTED'; actor: string; nhi?: string; reasonCode?: 'OWNER_UNKNOWN'; data: Record<string, unknown> }) =>
+  const append = (draft: { type: 'TRIGGERED' | 'DECIDED' | 'ATTESTATION_REQUESTED'; actor: string; nhi?: string; reasonCode?: 'OWNER_UNKNOWN' | 'CONNECTOR_ACCESS_DENIED'; data: Record<string, unknown> }) =>
     rt.evidence.append({ changeId: campaignId, policyVersion: version, ...draft, data: toJsonObject(draft.data) });
-  await append({ type: 'TRIGGERED', actor: campaign.requestedBy, data: { detailType: CAMPAIGN_TRIGGER, campaignId, requestedBy: campaign.requestedBy, ...(campaign.scopeOwner ? { owner: campaign.scopeOwner } : {}), nhis: counts.nhis, owners: counts.owners, answerBy: campaign.answerBy, actBy: campaign.actBy, onNoAnswer: campaign.onNoAnswer } });
-  const unowned = Object.entries(campaign.nhis).filter(([, n]) => n.owner === null).sort(([a], [b]) => (a < b ? -1 : 1));
+  await append({
+    type: 'TRIGGERED',
+    actor: campaign.requestedBy,
+    data: {
+      detailType: CAMPAIGN_TRIGGER,
+      campaignId,
+      requestedBy: campaign.requestedBy,
+      ...(campaign.scopeOwner ? { owner: campaign.scopeOwner } : {}),
+      nhis: counts.nhis,
+      owners: counts.owners,
+      answerBy: campaign.answerBy,
+      actBy: campaign.actBy,
+      onNoAnswer: campaign.onNoAnswer,
+      ...(accounts.length > 0 ? { accounts } : {}),
+      ...(unreadable.length > 0 ? { unreadableAccounts: counts.unreadableAccounts } : {}),
+    },
+  });
   let emailsSent = 0;
+  if (unreadable.length > 0) {
+    const route = REASON_CODES.CONNECTOR_ACCESS_DENIED.route;
+    const sent = await svc.send(policy.routes[route], attestationUnreadableMail({ campaignId, accounts: unreadable }));
+    if (sent.delivered) emailsSent++;
+    for (const u of unreadable) {
+      await append({ type: 'DECIDED', actor: AUTOMATION_ACTOR, nhi: u.roleArn, reasonCode: 'CONNECTOR_ACCESS_DENIED', data: { account: u.account, roleArn: u.roleArn, message: `account ${u.account} was not read, nobody in it is asked: ${u.message}`, route, to: policy.routes[route], delivered: sent.delivered } });
+    }
+  }
+  const unowned = Object.entries(campaign.nhis).filter(([, n]) => n.owner === null).sort(([a], [b]) => (a < b ? -1 : 1));
   if (unowned.length > 0) {
     const route = REASON_CODES.OWNER_UNKNOWN.route;
     const sent = await svc.send(policy.routes[route], attestationUnownedMail({ campaignId, nhis: unowned }));
     if (sent.delivered) emailsSent++;
-    for (const [ref] of unowned) await append({ type: 'DECIDED', actor: AUTOMATION_ACTOR, nhi: ref, reasonCode: 'OWNER_UNKNOWN', data: { message: `${ref} has no owner tag: nobody can attest it`, route, to: policy.routes[route], delivered: sent.delivered } });
+    for (const [ref, n] of unowned) await append({ type: 'DECIDED', actor: AUTOMATION_ACTOR, nhi: ref, reasonCode: 'OWNER_UNKNOWN', data: { message: `${ref} has no owner tag: nobody can attest it`, ...accountOf(n), route, to: policy.routes[route], delivered: sent.delivered } });
   }
   const exp = Math.floor(Date.parse(campaign.actBy) / 1000);
   for (const owner of Object.keys(campaign.owners).sort()) {
@@ -101,10 +133,16 @@ export async function startCampaign(rt: Runtime, svc: AttestationServices, input
     const nhis = nhisOfOwner(campaign, owner);
     const sent = await svc.send(owner, attestationRequestMail({ campaignId, owner, nhis, link: attestationLinkUrl(svc.baseUrl, campaignId, link), answerBy: campaign.answerBy, actBy: campaign.actBy, onNoAnswer: campaign.onNoAnswer }));
     if (sent.delivered) emailsSent++;
-    await append({ type: 'ATTESTATION_REQUESTED', actor: AUTOMATION_ACTOR, data: { owner, channel: 'email', nhis: nhis.map(([ref]) => ref), answerBy: campaign.answerBy, linkExpiresAt: campaign.actBy, delivered: sent.delivered, ...(sent.error ? { error: sent.error } : {}) } });
+    const inAccounts = [...new Set(nhis.flatMap(([, n]) => (n.account !== undefined ? [n.account] : [])))].sort();
+    await append({ type: 'ATTESTATION_REQUESTED', actor: AUTOMATION_ACTOR, data: { owner, channel: 'email', nhis: nhis.map(([ref]) => ref), ...(inAccounts.length > 0 ? { accounts: inAccounts } : {}), answerBy: campaign.answerBy, linkExpiresAt: campaign.actBy, delivered: sent.delivered, ...(sent.error ? { error: sent.error } : {}) } });
   }
   rt.logger.info('attestation campaign opened', { ...counts, emailsSent });
   return { ...counts, created: true, emailsSent, ownerUnknown: unowned.length };
+}
+
+/** An NHI's account for evidence data, when the campaign knows it. */
+function accountOf(nhi: { readonly account?: string } | undefined): { account?: string } {
+  return nhi?.account !== undefined ? { account: nhi.account } : {};
 }
 
 /**
@@ -137,11 +175,11 @@ export async function sweepCampaign(rt: Runtime, svc: AttestationServices, campa
     if (!(await svc.store.markLapsed(campaignId, chunk))) throw new AppError('TARGET_UNAVAILABLE', `campaign ${campaignId} moved while marking lapsed NHIs: sweep again`);
     for (const ref of chunk) {
       const owner = campaign.nhis[ref]?.owner ?? null;
-      await append({ type: 'DECIDED', nhi: ref, reasonCode: 'OWNER_UNKNOWN', data: { message: `nobody attested ${ref} by ${campaign.actBy}`, owner, onNoAnswer: campaign.onNoAnswer } });
+      await append({ type: 'DECIDED', nhi: ref, reasonCode: 'OWNER_UNKNOWN', data: { message: `nobody attested ${ref} by ${campaign.actBy}`, owner, ...accountOf(campaign.nhis[ref]), onNoAnswer: campaign.onNoAnswer } });
     }
   }
   for (const f of steps.followUps) {
-    await svc.store.claimFollowUp(campaignId, changeIdForEvent(f.changeKey), { reason: f.reason, owner: f.owner, nhis: [...f.nhis], eventId: f.changeKey, started: false });
+    await svc.store.claimFollowUp(campaignId, changeIdForEvent(f.changeKey), { reason: f.reason, owner: f.owner, ...(f.account !== undefined ? { account: f.account } : {}), nhis: [...f.nhis], eventId: f.changeKey, started: false });
   }
   // Every follow-up claimed and not yet started (by this sweep, or one that ended early) starts now.
   const latest = (await svc.store.get(campaignId))?.campaign ?? campaign;
@@ -150,7 +188,7 @@ export async function sweepCampaign(rt: Runtime, svc: AttestationServices, campa
     if (f.started) continue;
     const event: GovernanceEvent = { id: f.eventId, detailType: ATTESTATION_TRIGGER.detailType, source: ATTESTATION_TRIGGER.source, detail: { campaignId, reason: f.reason, owner: f.owner, nhis: f.nhis } };
     const started = await svc.start(event);
-    await append({ type: 'FOLLOW_UP_STARTED', data: { changeId: started.changeId, reason: f.reason, owner: f.owner, nhis: f.nhis } });
+    await append({ type: 'FOLLOW_UP_STARTED', data: { changeId: started.changeId, reason: f.reason, owner: f.owner, ...accountOf(f), nhis: f.nhis } });
     await svc.store.markStarted(campaignId, changeId);
     followUps.push(started.changeId);
   }
@@ -158,7 +196,7 @@ export async function sweepCampaign(rt: Runtime, svc: AttestationServices, campa
   if (steps.close) {
     const summary = summarizeCampaign((await svc.store.get(campaignId))?.campaign ?? latest);
     // On the chain before the campaign is seen closed: a closed campaign's chain must end with it.
-    await rt.evidence.record({ changeId: campaignId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, data: toJsonObject({ ...asOfData, status: steps.close, nhis: summary.nhis, answered: summary.answered, unanswered: summary.unanswered, ownerUnknown: summary.ownerUnknown, followUps: summary.changes.map((c) => c.changeId) }) });
+    await rt.evidence.record({ changeId: campaignId, type: 'COMPLETED', actor: AUTOMATION_ACTOR, policyVersion, data: toJsonObject({ ...asOfData, status: steps.close, nhis: summary.nhis, answered: summary.answered, unanswered: summary.unanswered, ownerUnknown: summary.ownerUnknown, ...(summary.unreadableAccounts.length > 0 ? { unreadableAccounts: summary.unreadableAccounts.map((u) => u.account) } : {}), followUps: summary.changes.map((c) => c.changeId) }) });
     if (await svc.store.close(campaignId, steps.close, now.toISOString())) closed = steps.close;
   }
   rt.logger.info('attestation campaign swept', { campaignId, escalated: escalated.length, lapsed: steps.lapsed.length, followUps: followUps.length, closed });

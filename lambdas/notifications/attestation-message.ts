@@ -1,4 +1,5 @@
-import type { CampaignNhi } from '../domain/attestation.js';
+import { targetLabel } from '../domain/accounts.js';
+import type { CampaignNhi, UnreadableCampaignAccount } from '../domain/attestation.js';
 import { escapeHtml } from './html.js';
 
 export interface Mail {
@@ -7,12 +8,14 @@ export interface Mail {
   readonly html: string;
 }
 
-type Listed = ReadonlyArray<readonly [string, Pick<CampaignNhi, 'type'>]>;
+type Listed = ReadonlyArray<readonly [string, Pick<CampaignNhi, 'type' | 'account'>]>;
 
+/** Each NHI with its account (`user svc-a in account 111111111111`): a name can repeat across accounts. */
 function list(nhis: Listed): { text: string[]; html: string } {
+  const inAccount = (n: Pick<CampaignNhi, 'account'>): string => (n.account !== undefined ? ` in account ${n.account}` : '');
   return {
-    text: nhis.map(([ref, n]) => `  - ${n.type} ${ref}`),
-    html: `<ul>${nhis.map(([ref, n]) => `<li>${escapeHtml(n.type)} <code>${escapeHtml(ref)}</code></li>`).join('')}</ul>`,
+    text: nhis.map(([ref, n]) => `  - ${targetLabel({ type: n.type, id: ref, ...(n.account !== undefined ? { account: n.account } : {}) })}`),
+    html: `<ul>${nhis.map(([ref, n]) => `<li>${escapeHtml(n.type)} <code>${escapeHtml(ref)}</code>${escapeHtml(inAccount(n))}</li>`).join('')}</ul>`,
   };
 }
 
@@ -66,5 +69,27 @@ export function attestationUnownedMail(input: { campaignId: string; nhis: Listed
     subject: `[nhi-governor] ${input.nhis.length} non-human identities have no owner to attest them (campaign ${input.campaignId}, OWNER_UNKNOWN)`,
     text: [`These non-human identities have no owner tag, so nobody can confirm them:`, ...l.text, '', 'To do: find each one\'s owner and set the owner tag.'].join('\n'),
     html: ['<p>These non-human identities have no owner tag, so nobody can confirm them:</p>', l.html, '<p>To do: find each one\'s owner and set the owner tag.</p>'].join('\n'),
+  };
+}
+
+/** To the CONNECTOR_ACCESS_DENIED route: governed accounts the campaign could not read, so nobody there was asked. */
+export function attestationUnreadableMail(input: { campaignId: string; accounts: readonly UnreadableCampaignAccount[] }): Mail {
+  const n = input.accounts.length;
+  const lines = input.accounts.map((a) => `account ${a.account} was not read: ${a.message}`);
+  return {
+    subject: `[nhi-governor] CONNECTOR_ACCESS_DENIED: ${n} governed account${n === 1 ? '' : 's'} could not be read for attestation campaign ${input.campaignId}`,
+    text: [
+      `Attestation campaign ${input.campaignId} could not read ${n === 1 ? 'this governed account' : 'these governed accounts'} (CONNECTOR_ACCESS_DENIED), so no owner of an NHI there was asked:`,
+      ...lines.map((l) => `  - ${l}`),
+      '',
+      'The other accounts\' owners were asked. To do: deploy or repair the member role (docs/accounts.md), then open a new campaign.',
+      `Status: nhigov attest status ${input.campaignId}`,
+    ].join('\n'),
+    html: [
+      `<p>Attestation campaign <code>${escapeHtml(input.campaignId)}</code> could not read ${n === 1 ? 'this governed account' : 'these governed accounts'} (CONNECTOR_ACCESS_DENIED), so no owner of an NHI there was asked:</p>`,
+      `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
+      '<p>The other accounts\' owners were asked. To do: deploy or repair the member role (docs/accounts.md), then open a new campaign.</p>',
+      `<p>Status: <code>nhigov attest status ${escapeHtml(input.campaignId)}</code></p>`,
+    ].join('\n'),
   };
 }

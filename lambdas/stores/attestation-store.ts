@@ -28,7 +28,9 @@ export class AttestationStore {
   /** False when the campaign exists already (a retried scheduled start). */
   async create(campaign: Campaign, policyVersion: string): Promise<boolean> {
     const at = campaign.startedAt;
-    const item = { changeId: campaign.campaignId, kind: CAMPAIGN_KIND, status: CAMPAIGN_OPEN_STATUS, trigger: CAMPAIGN_TRIGGER, eventId: campaign.campaignId, createdAt: at, updatedAt: at, policyVersion, actions: {}, reasonCodes: [], campaign };
+    // An account nobody could be asked in shows on the record, as on a change that could not read one.
+    const reasonCodes = (campaign.unreadableAccounts ?? []).length > 0 ? ['CONNECTOR_ACCESS_DENIED'] : [];
+    const item = { changeId: campaign.campaignId, kind: CAMPAIGN_KIND, status: CAMPAIGN_OPEN_STATUS, trigger: CAMPAIGN_TRIGGER, eventId: campaign.campaignId, createdAt: at, updatedAt: at, policyVersion, actions: {}, reasonCodes, campaign };
     try {
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(changeId)' }));
       return true;

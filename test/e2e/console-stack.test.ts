@@ -156,23 +156,37 @@ describe('nhigov console for a stack (browser)', () => {
     const { page } = browser;
     await page.goto(`${doc.url}attestation`);
     await expect(page.locator('#attestation-empty').innerText()).resolves.toContain('nhigov attest start');
-    const started = stack.json<{ campaignId: string; owners: number; nhis: number }>(['attest', 'start', '--owner', 'dave@example.com']);
-    expect(started).toMatchObject({ owners: 1, nhis: 2 });
+    // dave's NHIs in both governed accounts: the member account's named by ARN.
+    const memberUser = `arn:aws:iam::${DEMO_MEMBER_ACCOUNT}:user/svc-reporting`;
+    const memberRole = `arn:aws:iam::${DEMO_MEMBER_ACCOUNT}:role/role-analytics`;
+    const started = stack.json<{ campaignId: string; owners: number; nhis: number; accounts: string[] }>(['attest', 'start', '--owner', 'dave@example.com']);
+    expect(started).toMatchObject({ owners: 1, nhis: 4 });
+    expect(started.accounts).toContain(DEMO_MEMBER_ACCOUNT);
     const link = await ownerLink(stack, 'dave@example.com');
     // The owner answers on their own page (the link from their mail), one NHI at a time.
     await page.goto(link.href);
     await expect(page.locator('h1').innerText()).resolves.toBe('Confirm your non-human identities');
-    await page.locator('tr', { hasText: 'svc-reporting' }).getByRole('button', { name: 'Still mine and still needed' }).click();
-    await expect(page.locator('.banner.ok').innerText()).resolves.toContain('svc-reporting: Recorded: still yours');
-    await page.goto(link.href);
-    await page.locator('tr', { hasText: 'svc-etl-dev' }).getByRole('button', { name: 'Not mine / not needed' }).click();
-    await expect(page.locator('.banner.ok').innerText()).resolves.toContain('svc-etl-dev: Recorded: not yours');
+    await expect(page.locator(`tr[data-nhi="${memberRole}"]`).getAttribute('data-account')).resolves.toBe(DEMO_MEMBER_ACCOUNT);
+    const answers: Array<[string, 'Still mine and still needed' | 'Not mine / not needed', string]> = [
+      ['svc-reporting', 'Still mine and still needed', 'Recorded: still yours'],
+      ['svc-etl-dev', 'Not mine / not needed', 'Recorded: not yours'],
+      [memberUser, 'Still mine and still needed', 'Recorded: still yours'],
+      [memberRole, 'Not mine / not needed', 'Recorded: not yours'],
+    ];
+    for (const [nhi, button, recorded] of answers) {
+      await page.goto(link.href);
+      await page.locator(`tr[data-nhi="${nhi}"]`).getByRole('button', { name: button }).click();
+      await expect(page.locator('.banner.ok').innerText()).resolves.toContain(`${nhi}: ${recorded}`);
+    }
     await page.goto(link.href);
     await expect(page.getByRole('button').count()).resolves.toBe(0);
     await browser.screenshot('stack-attestation-owner');
     // Someone else's copy of the link (another signature) writes nothing.
     expect(await answerAttestation(link, 'svc-etl-dev', 'keep', 'B'.repeat(43))).toBe(403);
-    const [followUp] = stack.json<{ results: Array<{ followUps: string[] }> }>(['attest', 'sweep', started.campaignId]).results[0]?.followUps ?? [];
+    // One follow-up change per account: each acts in its own.
+    const followUps = stack.json<{ results: Array<{ followUps: string[] }> }>(['attest', 'sweep', started.campaignId]).results[0]?.followUps ?? [];
+    expect(followUps).toHaveLength(2);
+    const [followUp] = followUps;
     if (!followUp) throw new Error('the sweep started no follow-up change');
 
     await page.goto(`${doc.url}attestation`);
@@ -180,6 +194,8 @@ describe('nhigov console for a stack (browser)', () => {
     await expect(page.locator('tr[data-owner="dave@example.com"]').getAttribute('data-answered')).resolves.toBe('all');
     await expect(page.locator('tr[data-nhi="svc-reporting"]').getAttribute('data-answer')).resolves.toBe('KEEP');
     await expect(page.locator('tr[data-nhi="svc-etl-dev"]').getAttribute('data-outcome')).resolves.toBe('DISABLE_PLANNED');
+    await expect(page.locator(`tr[data-nhi="${memberRole}"]`).getAttribute('data-outcome')).resolves.toBe('DISABLE_PLANNED');
+    await expect(page.locator(`tr[data-nhi="${memberRole}"]`).getAttribute('data-account')).resolves.toBe(DEMO_MEMBER_ACCOUNT);
     await page.locator(`#attestation-changes a[href="/console/changes/${followUp}"]`).click();
     expect(page.url()).toBe(`${doc.url}changes/${followUp}`);
     await page.locator('#change-status[data-status="VERIFIED"]').waitFor({ timeout: 90_000 });

@@ -2,8 +2,9 @@ import { GetRolePolicyCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_POLICY_NAME } from '../../lambdas/connectors/iam/quarantine-policy.js';
 import type { CampaignStatus } from '../../cli/lib/attestations.js';
+import { LOCAL_ACCOUNT_ID, memberAccountClients, type AwsClients } from '../../local/aws-clients.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
-import { createGovernedRole, createGovernedUser, ownerEmail } from '../support/estate.js';
+import { createGovernedRole, createGovernedUser, ownerEmail, unique } from '../support/estate.js';
 import { activatePolicyVariant, sentMail, show, waitForStatus, type SentMail } from '../support/approvals.js';
 
 /**
@@ -11,10 +12,13 @@ import { activatePolicyVariant, sentMail, show, waitForStatus, type SentMail } f
  * one owner confirms, one says "not needed" (its NHI is disabled reversibly by a change that ends
  * VERIFIED), one does not answer (escalated to their manager, then OWNER_UNKNOWN and disabled per
  * policy), and one role has no owner at all. The policy's windows are an hour and half an hour;
- * the sweeps judge them `--as-of` a second past each, so nothing waits.
+ * the sweeps judge them `--as-of` a second past each, so nothing waits. Then a campaign over the
+ * hub and two member accounts (docs/accounts.md), one of which refuses its member role.
  */
 
 const MANAGER = 'manager-of-silent@example.com';
+const MEMBER_A = '111111111111';
+const MEMBER_B = '222222222222';
 const ANSWER_WINDOW_SECONDS = 3600;
 const ESCALATION_WINDOW_SECONDS = 1800;
 
@@ -38,10 +42,11 @@ async function answer(link: Link, nhi: string, given: 'keep' | 'release', overri
   return { status: reply.status, body: (await reply.json()) as Record<string, unknown> };
 }
 
-async function quarantined(stack: TestStack, type: 'user' | 'role', name: string): Promise<boolean> {
+/** Whether the NHI holds the quarantine policy, read with `clients` (the stack's own account unless told). */
+async function quarantined(stack: TestStack, type: 'user' | 'role', name: string, clients: Pick<AwsClients, 'iam'> = stack.direct): Promise<boolean> {
   try {
-    if (type === 'user') await stack.direct.iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName: QUARANTINE_POLICY_NAME }));
-    else await stack.direct.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: QUARANTINE_POLICY_NAME }));
+    if (type === 'user') await clients.iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName: QUARANTINE_POLICY_NAME }));
+    else await clients.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: QUARANTINE_POLICY_NAME }));
     return true;
   } catch (error) {
     if (/NoSuchEntity/.test((error as { name?: string }).name ?? '')) return false;
@@ -149,5 +154,80 @@ describe('owner attestation campaign', () => {
     }
     // A closed campaign takes no more answers (the link itself has not expired yet).
     expect(await answer(links.silent, unanswered, 'keep')).toMatchObject({ status: 410, body: { reason: 'CAMPAIGN_CLOSED' } });
+  });
+
+  it('covers every governed account: a member NHI released is disabled in its own account (VERIFIED); a denied account is named while the others are asked', async () => {
+    const [twinOwner, hubOwner] = [ownerEmail('twin'), ownerEmail('hub-only')];
+    const memberA = await memberAccountClients(`http://127.0.0.1:${stack.port + 1}`, MEMBER_A);
+    const memberB = await memberAccountClients(`http://127.0.0.1:${stack.port + 1}`, MEMBER_B);
+    // The same user name in the hub and in member A: two NHIs, the member's named by ARN.
+    const twin = unique('svc-twin');
+    await createGovernedUser(stack.direct, { owner: twinOwner, name: twin, keys: 1 });
+    await createGovernedUser(memberA, { owner: twinOwner, name: twin, keys: 1 });
+    const hubRole = await createGovernedRole(stack.direct, { owner: hubOwner });
+    const unreachable = await createGovernedRole(memberB, { owner: hubOwner });
+    const memberTwin = `arn:aws:iam::${MEMBER_A}:user/${twin}`;
+    activatePolicyVariant(stack, 'attestation-accounts', (policy) => {
+      policy.attestation = { answerWindowSeconds: ANSWER_WINDOW_SECONDS, escalationWindowSeconds: ESCALATION_WINDOW_SECONDS, onNoAnswer: 'disable' };
+      policy.accounts = [{ id: MEMBER_A }, { id: MEMBER_B }];
+    });
+
+    await stack.fault({ service: 'sts', action: 'AssumeRole', mode: 'accessDenied', times: 1000, account: MEMBER_B });
+    let started: { campaignId: string; accounts: string[]; unreadableAccounts: string[]; emailsSent: number; owners: number };
+    try {
+      started = stack.json(['attest', 'start']);
+    } finally {
+      await stack.clearFaults();
+    }
+    const { campaignId } = started;
+    expect(started).toMatchObject({ accounts: [LOCAL_ACCOUNT_ID, MEMBER_A], unreadableAccounts: [MEMBER_B] });
+
+    // Every owner of the readable accounts is mailed (and the IAM team about member B): the denied account stops nobody else.
+    const mails = (await sentMail(stack)).filter((m) => m.subject.includes(campaignId));
+    expect(mails.filter((m) => m.subject.includes('Please confirm')).map((m) => m.destinations.ToAddresses?.[0])).toEqual(expect.arrayContaining([twinOwner, hubOwner]));
+    expect(started.emailsSent).toBe(mails.length);
+    const denied = mails.find((m) => m.destinations.ToAddresses?.[0] === 'iam-team@example.com');
+    expect(denied?.subject).toContain('CONNECTOR_ACCESS_DENIED');
+    expect(denied?.body).toContain(`account ${MEMBER_B} was not read`);
+    const hubMail = mails.find((m) => m.destinations.ToAddresses?.[0] === hubOwner)?.body ?? '';
+    expect(hubMail).toContain(hubRole);
+    expect(hubMail).not.toContain(unreachable);
+    // The twins' owner is asked about both, each named with its account.
+    const twinMail = mails.find((m) => m.destinations.ToAddresses?.[0] === twinOwner)?.body ?? '';
+    expect(twinMail).toContain(`<code>${twin}</code> in account ${LOCAL_ACCOUNT_ID}`);
+    expect(twinMail).toContain(`<code>${memberTwin}</code> in account ${MEMBER_A}`);
+    const link = attestationLink(mails, twinOwner);
+    const page = (await (await fetch(link.url, { headers: { accept: 'application/json' } })).json()) as { nhis: Array<{ nhi: string; account: string | null }> };
+    expect(page.nhis.map((n) => [n.nhi, n.account]).sort()).toEqual([[twin, LOCAL_ACCOUNT_ID], [memberTwin, MEMBER_A]].sort());
+
+    expect(await answer(link, twin, 'keep')).toMatchObject({ status: 200, body: { answer: 'KEEP' } });
+    expect(await answer(link, memberTwin, 'release')).toMatchObject({ status: 200, body: { nhi: memberTwin, answer: 'RELEASE' } });
+
+    // Status names the account of every NHI and the account it could not read.
+    const opened = status(stack, campaignId);
+    expect(opened.accounts).toEqual([LOCAL_ACCOUNT_ID, MEMBER_A]);
+    expect(opened.unreadableAccounts).toEqual([expect.objectContaining({ account: MEMBER_B, roleArn: `arn:aws:iam::${MEMBER_B}:role/nhigov-member`, message: expect.stringContaining(`account ${MEMBER_B}`) })]);
+    expect(opened.items.filter((i) => i.owner === twinOwner).map((i) => [i.nhi, i.account, i.answer]).sort()).toEqual([[twin, LOCAL_ACCOUNT_ID, 'KEEP'], [memberTwin, MEMBER_A, 'RELEASE']].sort());
+    expect(opened.items.some((i) => i.account === MEMBER_B)).toBe(false);
+    const text = stack.cli(['attest', 'status', campaignId]);
+    expect(text.stdout).toContain(`account ${MEMBER_B} not read (CONNECTOR_ACCESS_DENIED)`);
+    const chain = show(stack, campaignId).evidence;
+    expect(chain.find((e) => e.reasonCode === 'CONNECTOR_ACCESS_DENIED')).toMatchObject({ type: 'DECIDED', data: { account: MEMBER_B } });
+
+    // "Not needed" starts the follow-up change in member A: quarantined there, read back with that account's credentials.
+    const swept = stack.json<{ results: Array<{ campaignId: string; followUps: string[] }> }>(['attest', 'sweep', campaignId]);
+    const followUps = swept.results.find((r) => r.campaignId === campaignId)?.followUps ?? [];
+    expect(followUps).toHaveLength(1);
+    const [memberChange = ''] = followUps;
+    const done = await waitForStatus(stack, memberChange, 'VERIFIED');
+    expect(done.actions.map((a) => [a.kind, a.target.account, a.target.nhi, a.status])).toEqual([['iam.attachQuarantinePolicy', MEMBER_A, memberTwin, 'VERIFIED']]);
+    expect(done.evidence[0]?.data).toMatchObject({ detailType: 'Attestation Concluded', detail: { campaignId, reason: 'NOT_NEEDED', owner: twinOwner, nhis: [memberTwin] } });
+    expect(await quarantined(stack, 'user', twin, memberA)).toBe(true);
+    expect(await quarantined(stack, 'user', twin)).toBe(false);
+    expect(status(stack, campaignId).changes).toEqual([expect.objectContaining({ changeId: memberChange, account: MEMBER_A, nhis: [memberTwin], started: true })]);
+    for (const id of [campaignId, memberChange]) {
+      const verified = stack.cli(['evidence', 'verify', id, '--json']);
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    }
   });
 });

@@ -120,7 +120,7 @@ describe('attestation campaign', () => {
     const s = summarizeCampaign({ ...c, followUps: { 'chg-1': { reason: 'NOT_NEEDED', owner: B, nhis: ['svc-b'], eventId: 'e', started: true } } });
     expect(s).toMatchObject({ nhis: 5, answered: 2, unanswered: 3, ownerUnknown: 1 });
     expect(s.owners.find((o) => o.owner === B)).toMatchObject({ asked: 2, answered: 1, released: 1, kept: 0 });
-    expect(s.changes).toEqual([{ changeId: 'chg-1', reason: 'NOT_NEEDED', owner: B, nhis: ['svc-b'], started: true }]);
+    expect(s.changes).toEqual([{ changeId: 'chg-1', reason: 'NOT_NEEDED', owner: B, account: null, nhis: ['svc-b'], started: true }]);
   });
 
   it('a campaign link verifies only for its campaign: not as an approval link, not for another campaign', () => {
