@@ -3,9 +3,10 @@ import { CONNECTOR_ACTIONS, connectorAction, validatedParams } from '../../../la
 import type { ConnectorAction, ConnectorContext } from '../../../lambdas/connectors/types.js';
 import type { JsonObject } from '../../../lambdas/domain/plan-model.js';
 import { canonicalJson, contentHash } from '../../../lambdas/domain/canonical.js';
-import { isAppError, type ReasonCode } from '../../../lambdas/domain/reasons.js';
+import { isAppError } from '../../../lambdas/domain/reasons.js';
 import { CONNECTOR_EXAMPLES, seedExampleEstate, type ConnectorExample, type ExampleEstate } from '../../fixtures/connector-examples.js';
 import { awsError } from '../../fixtures/fake-aws.js';
+import { reasonOf } from '../../fixtures/reason-of.js';
 
 const actions = CONNECTOR_ACTIONS as unknown as readonly ConnectorAction[];
 const cases = actions.flatMap((action) => (CONNECTOR_EXAMPLES[action.kind] ?? []).map((example) => [`${action.kind}: ${example.name}`, action, example] as const));
@@ -15,16 +16,6 @@ async function prepared(example: ConnectorExample): Promise<ExampleEstate> {
   await example.prepare?.(estate);
   estate.fake.calls.length = 0;
   return estate;
-}
-
-async function reasonOf(promise: Promise<unknown>): Promise<ReasonCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    return error.reasonCode;
-  }
 }
 
 /** One retry on a transient failure, as the workflow's Retry does. */

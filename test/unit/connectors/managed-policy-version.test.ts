@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { editManagedPolicy } from '../../../lambdas/connectors/iam/edit-managed-policy.js';
 import { restoreManagedPolicyVersion } from '../../../lambdas/connectors/iam/restore-managed-policy-version.js';
 import { contentHash } from '../../../lambdas/domain/canonical.js';
-import { isAppError, type ReasonCode } from '../../../lambdas/domain/reasons.js';
 import { EDITABLE_DOCUMENT, EDITABLE_POLICY_ARN, EDITED_DOCUMENT, seedExampleEstate } from '../../fixtures/connector-examples.js';
 import { awsError } from '../../fixtures/fake-aws.js';
+import { reasonOf } from '../../fixtures/reason-of.js';
 
 const edit = editManagedPolicy.schema.parse({ principalType: 'user', principalName: 'svc', policyArn: EDITABLE_POLICY_ARN, versionId: 'v1', document: EDITED_DOCUMENT });
 const OTHER = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
-
-async function reasonOf(promise: Promise<unknown>): Promise<ReasonCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    return error.reasonCode;
-  }
-}
 
 describe('editing a customer-managed policy', () => {
   it('state: the planned version, whether it is default, the default document hash, the attachment count', async () => {
