@@ -297,7 +297,9 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover
     pass
 
-from moto.sqs.models import Queue as _SqsQueue, SQSBackend as _SqsBackend
+import time as _time
+
+from moto.sqs.models import Message as _SqsMessage, Queue as _SqsQueue, SQSBackend as _SqsBackend
 
 # SQS: every SendMessage builds the queue's whole attribute map to read ContentBasedDeduplication
 # (up to four times per message on a FIFO queue), and each map counts the queue's messages three
@@ -331,6 +333,15 @@ for _name in ("approximate_number_of_messages", "approximate_number_of_messages_
     setattr(_SqsQueue, _name, _count_unless_sending(getattr(_SqsQueue, _name)))
 for _name in ("send_message", "send_message_batch"):
     setattr(_SqsBackend, _name, _sending(getattr(_SqsBackend, _name)))
+
+# SQS: ReceiveMessage asks every waiting message whether it is visible and not delayed, and each
+# asks the clock through moto's unix_time (a datetime subtraction, about 13 us): one receive walks
+# the whole backlog twice. Measured in-process with moto 5.2.1, one FIFO group: 1.8 s per receive
+# with 1,500 messages waiting, so the evidence writer of a 2,000-action change (6,000 drafts
+# waiting) fell to about one event per second and the change's COMPLETED never came. The same
+# wall clock in milliseconds, read with time.time(): 0.08 s at 1,500 waiting, 0.24 s at 6,000.
+_SqsMessage.visible = property(lambda self: _time.time() * 1000.0 > self.visible_at)
+_SqsMessage.delayed = property(lambda self: _time.time() * 1000.0 < self.delayed_until)
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
