@@ -4,7 +4,7 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import type { EvidenceHandover } from '../domain/evidence-handover.js';
 import type { EvidenceDraft, EvidenceEvent } from '../domain/evidence.js';
 import { AppError } from '../domain/reasons.js';
-import type { EvidenceStore } from './evidence-store.js';
+import type { EvidenceStore, WrittenSearch } from './evidence-store.js';
 
 /** How `record` waits for the writer; shortened by tests. */
 export interface RecordTiming {
@@ -16,6 +16,12 @@ export interface RecordTiming {
 
 /** Inside every recording handler's Lambda timeout (30 s at least). */
 export const DEFAULT_RECORD_TIMING: RecordTiming = { deadlineMs: 20_000, firstPollMs: 20, maxPollMs: 500 };
+
+/** How far the writer's clock may run behind a sender's: an event is looked for back to this long before its hand-over. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** SQS FIFO's de-duplication window: a draft handed over again within it is dropped. */
+const FIFO_DEDUPLICATION_MS = 5 * 60_000;
 
 /** SendMessageBatch takes at most 10 entries. */
 const SQS_BATCH = 10;
@@ -62,12 +68,16 @@ export class EvidenceOutbox {
    */
   async record(draft: EvidenceDraft, options: { readonly once?: string } = {}): Promise<EvidenceEvent> {
     const handover: EvidenceHandover = { draftId: options.once === undefined ? randomUUID() : onceId(draft.changeId, options.once), draft };
+    // A once-only draft may be on the chain from an earlier attempt, within the queue's de-duplication window (after it, the queue takes the draft again).
+    const lookBackMs = CLOCK_SKEW_MS + (options.once === undefined ? 0 : FIFO_DEDUPLICATION_MS);
+    let search: WrittenSearch = { afterSeq: 0, notBefore: new Date(Date.now() - lookBackMs).toISOString() };
     await this.handOver([handover]);
     const deadline = Date.now() + this.timing.deadlineMs;
     for (let pollMs = this.timing.firstPollMs; ; pollMs = Math.min(this.timing.maxPollMs, pollMs * 2)) {
       await sleep(pollMs);
-      const written = await this.store.written(draft.changeId, handover.draftId);
+      const { event: written, headSeq } = await this.store.written(draft.changeId, handover.draftId, search);
       if (written) return written;
+      search = { ...search, afterSeq: headSeq };
       if (Date.now() > deadline) {
         throw new AppError('TARGET_UNAVAILABLE', `evidence ${draft.type} of ${draft.changeId} (draft ${handover.draftId}) was not on the chain ${this.timing.deadlineMs / 1000}s after it was handed over`);
       }

@@ -11,6 +11,15 @@ export const MAX_WINDOW_DAYS = 366;
  */
 export const DRAFT_ID_ATTRIBUTE = 'draftId';
 
+/** Where `written` stops looking back: seqs searched already, events sealed before this time (ISO). */
+export interface WrittenSearch {
+  readonly afterSeq: number;
+  readonly notBefore: string;
+}
+
+/** Items read per page while looking back for a written draft. */
+const WRITTEN_PAGE = 100;
+
 /** The item the writer puts for an event. */
 export function toStoredItem(event: EvidenceEvent, draftId: string): Record<string, unknown> {
   return { ...event, day: event.at.slice(0, 10), [DRAFT_ID_ATTRIBUTE]: draftId };
@@ -34,18 +43,27 @@ export class EvidenceStore {
     private readonly tableName: string,
   ) {}
 
-  /** The event written from a handed-over draft, once the writer has put it on the chain. */
-  async written(changeId: string, draftId: string): Promise<EvidenceEvent | undefined> {
-    const events = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'changeId = :c',
-      FilterExpression: '#d = :d',
-      ExpressionAttributeNames: { '#d': DRAFT_ID_ATTRIBUTE },
-      ExpressionAttributeValues: { ':c': changeId, ':d': draftId },
-      ScanIndexForward: false,
-      ConsistentRead: true,
-    });
-    return events[0];
+  /**
+   * The event written from a handed-over draft, looked for from the head back, no further than the
+   * events already searched (`afterSeq`) or those sealed before `notBefore`: a wait on a chain of
+   * thousands of events reads what was appended since it began, not the whole chain. Also returns
+   * the head's seq, the next search's `afterSeq`.
+   */
+  async written(changeId: string, draftId: string, search: WrittenSearch): Promise<{ readonly event: EvidenceEvent | undefined; readonly headSeq: number }> {
+    let headSeq = search.afterSeq;
+    const pages = paginateQuery(
+      { client: this.db, pageSize: WRITTEN_PAGE },
+      { TableName: this.tableName, KeyConditionExpression: 'changeId = :c', ExpressionAttributeValues: { ':c': changeId }, ScanIndexForward: false, ConsistentRead: true },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const seq = typeof item.seq === 'number' ? item.seq : 0;
+        headSeq = Math.max(headSeq, seq);
+        if (item[DRAFT_ID_ATTRIBUTE] === draftId) return { event: toEvent(item), headSeq };
+        if (seq <= search.afterSeq || (typeof item.at === 'string' && item.at < search.notBefore)) return { event: undefined, headSeq };
+      }
+    }
+    return { event: undefined, headSeq };
   }
 
   async head(changeId: string): Promise<EvidenceEvent | undefined> {
