@@ -5,7 +5,6 @@ import { toChangeRecord, type ChangeRecord, type ChangeWithActions } from './cha
 import { isConditionalCheckFailed } from './dynamo.js';
 
 export type { ActionRecord, ChangeRecord, ChangeWithActions } from './change-record.js';
-export type { ActionResult } from './action-store.js';
 
 type ByKindQuery = Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExpression' | 'ScanIndexForward' | 'Select'> & {
   readonly names?: Record<string, string>;
