@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, createKeySecret, eventFile, keyStatuses, ownerEmail, terminationEvent, unique } from '../support/estate.js';
 import { activatePolicyVariant, approvalRecord, APPROVER, hasSessionDeny, linkFromUrl, linksIn, postDecision, SECOPS, sentMail, show, waitForStatus, type ShowDoc } from '../support/approvals.js';
@@ -52,6 +53,41 @@ describe('failure paths', () => {
       expect(done.actions).toEqual([expect.objectContaining({ kind: 'iam.deactivateAccessKey', status: 'ROLLED_BACK', observed: { status: 'Active' } })]);
       const after = done.evidence.map((e) => e.type);
       expect(after.slice(after.indexOf('REJECTED'))).toEqual(['REJECTED', 'ROLLBACK_STARTED', 'WRITE_ATTEMPTED', 'WRITTEN', 'ROLLED_BACK', 'COMPLETED']);
+      expect(stack.cli(['evidence', 'verify', changeId]).code).toBe(0);
+    });
+
+    it('a key added while the containment is written is contained by a follow-up round; a rejection after the fact undoes every round → ROLLED_BACK', async () => {
+      const user = await createGovernedUser(stack.direct, { owner: ownerEmail(), env: 'prod', keys: 1 });
+      const first = user.keyIds[0] ?? '';
+      // The exposure names the user alone: every active key is contained, older sessions denied.
+      await stack.fault({ service: 'iam', action: 'UpdateAccessKey', mode: 'delay', ms: 6000, times: 1 });
+      let changeId = '';
+      let added = '';
+      try {
+        const event = { id: unique('exposed'), source: 'security.findings', 'detail-type': 'Credential Exposed', detail: { nhi: user.userName, severity: 'critical' } };
+        ({ changeId } = stack.json<{ changeId: string }>(['event', eventFile(stack.stateDir, event)]));
+        for (let i = 0; i < 100 && !['APPLYING', 'VERIFYING'].includes(show(stack, changeId).status); i += 1) await new Promise((r) => setTimeout(r, 100));
+        added = (await stack.direct.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))).AccessKey?.AccessKeyId ?? '';
+      } finally {
+        await stack.clearFaults();
+      }
+      const waiting = await waitForStatus(stack, changeId, 'AWAITING_APPROVAL', 60_000);
+      expect(await keyStatuses(stack.direct, user.userName)).toEqual({ [first]: 'Inactive', [added]: 'Inactive' });
+      expect(await hasSessionDeny(stack, user.userName)).toBe(true);
+      expect(waiting.evidence.filter((e) => e.type === 'PLANNED'), 'the first plan and the grown one').toHaveLength(2);
+      expect(waiting.actions.find((a) => a.target.id === added)).toMatchObject({ kind: 'iam.deactivateAccessKey', status: 'VERIFIED' });
+
+      const rejected = stack.cli(['approve', changeId, '--as', SECOPS, '--reject', '--comment', 'a drill']);
+      expect(rejected.code, rejected.stderr).toBe(0);
+      const done = await waitForStatus(stack, changeId, 'ROLLED_BACK', 60_000);
+      // Both rounds undone, read back from IAM: the first round's key and session deny, the follow-up's key.
+      expect(await keyStatuses(stack.direct, user.userName)).toEqual({ [first]: 'Active', [added]: 'Active' });
+      expect(await hasSessionDeny(stack, user.userName)).toBe(false);
+      expect(done.actions.length).toBeGreaterThanOrEqual(3);
+      expect(done.actions.map((a) => [a.actionId, a.status])).toEqual(done.actions.map((a) => [a.actionId, 'ROLLED_BACK']));
+      const started = done.evidence.find((e) => e.type === 'ROLLBACK_STARTED');
+      expect(started?.data.actions).toHaveLength(done.actions.length);
+      expect(started?.data.actions).toEqual(expect.arrayContaining(done.actions.map((a) => a.actionId)));
       expect(stack.cli(['evidence', 'verify', changeId]).code).toBe(0);
     });
 
