@@ -1,10 +1,27 @@
 import { changeIdForEvent, parseGovernanceEvent } from '../lambdas/domain/events.js';
-import { waitForChange } from '../cli/lib/changes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { showChange } from '../cli/lib/changes.js';
+import type { StackContext } from '../cli/lib/context.js';
+import { isTerminalStatus } from '../lambdas/domain/status.js';
 import { putEvent } from '../cli/commands/event.js';
 import { createGovernedUser, ownerEmail, terminationEvent } from '../test/support/estate.js';
 import { dynamoDbCallsPerEvent, median, printFigure, readGatewayStats, resetGatewayStats, withStack } from './support.js';
 
 const RUNS = 5;
+
+/**
+ * When the change's record first shows a terminal status (polled every 50 ms): the record turns
+ * terminal only once COMPLETED is on the chain. The clock stops there, not after reading `show`'s
+ * whole document (its evidence chain and actions), which is the reader's cost, not the change's.
+ */
+async function terminalStatusAt(ctx: StackContext, changeId: string, deadline: number): Promise<{ readonly status: string; readonly at: number }> {
+  for (;;) {
+    const record = await ctx.changes.get(changeId);
+    if (record && isTerminalStatus(record.status)) return { status: record.status, at: Date.now() };
+    if (Date.now() > deadline) throw new Error(`${changeId} did not end in time (${record?.status ?? 'no record'})`);
+    await sleep(50);
+  }
+}
 
 /**
  * Event → VERIFIED for a straight-through termination of 1 and of 20 non-prod NHIs, median of
@@ -26,9 +43,10 @@ export async function runLatencyBench(): Promise<void> {
         if (!parsed.ok) throw new Error(parsed.error);
         const started = Date.now();
         await putEvent(ctx, parsed.event);
-        const { doc } = await waitForChange(ctx, changeIdForEvent(parsed.event.id), 300_000, 50);
-        if (doc?.status !== 'VERIFIED') throw new Error(`run ${run} ended ${doc?.status}`);
-        samples.push(Date.now() - started);
+        const ended = await terminalStatusAt(ctx, changeIdForEvent(parsed.event.id), started + 300_000);
+        samples.push(ended.at - started);
+        const doc = await showChange(ctx, changeIdForEvent(parsed.event.id));
+        if (ended.status !== 'VERIFIED' || doc?.status !== 'VERIFIED') throw new Error(`run ${run} ended ${ended.status} (show: ${doc?.status})`);
         changeIds.push(changeIdForEvent(parsed.event.id));
       }
       // Counted before the chains are read back below (those reads pass the gateway too).

@@ -5,7 +5,7 @@
  */
 import { targetLabel } from './accounts.js';
 import type { ApprovalRequirement } from './approval-rules.js';
-import type { Plan, PlanAction } from './plan-model.js';
+import type { Plan, PlanAction, PlanFollowUp } from './plan-model.js';
 import { OWNER_TAG, type Snapshot, type Tags } from './snapshot.js';
 
 /** Follow-ups one change may apply under its decision before a drift that stays is escalated (INTENT_NOT_HELD). */
@@ -80,10 +80,20 @@ export function coveredByDecision(plan: Pick<Plan, 'approval'>, replan: Pick<Pla
   return (replan.approval.rules ?? []).every((needed) => had.some((r) => r.name === needed.name && r.group === needed.group && r.minApprovers >= needed.minApprovers));
 }
 
-/** The change's plan with the new work appended, numbered on from its last action (a follow-up keeps every earlier id). */
-export function withFollowUp(plan: Plan, work: readonly PlanAction[]): Plan {
+/**
+ * The change's plan with the new work appended, numbered on from its last action (a follow-up keeps
+ * every earlier id). With a request (new work the change's decision does not cover), the grown
+ * plan carries the follow-up's own approval request (Plan.followUp: its round, the plan it follows,
+ * the new action ids, who must approve them), stored and hashed with it; RequestFollowUpApproval
+ * asks what the plan says. Without one the plan has no followUp field at all (an earlier round's
+ * request is not carried on), so it hashes as a plan without follow-ups always did.
+ */
+export function withFollowUp(plan: Plan, work: readonly PlanAction[], request?: Omit<PlanFollowUp, 'actionIds'>): Plan {
+  const { followUp: _earlier, ...rest } = plan;
   const appended = work.map((action, i) => ({ ...action, actionId: `a${plan.actions.length + i + 1}` }));
-  return { ...plan, actions: [...plan.actions, ...appended] };
+  const grown: Plan = { ...rest, actions: [...plan.actions, ...appended] };
+  if (!request) return grown;
+  return { ...grown, followUp: { round: request.round, of: request.of, actionIds: appended.map((a) => a.actionId), approval: request.approval } };
 }
 
 /** The drift in words, for the escalation: each piece of new work, kind and exact target. */

@@ -77,21 +77,43 @@ export interface Plan {
   readonly asOf: string;
   readonly actions: readonly PlanAction[];
   readonly findings: readonly PlanFinding[];
-  readonly approval: {
-    readonly required: boolean;
-    /** Why: 'env=prod on svc-x', 'irreversible action a3'. */
-    readonly reasons: readonly string[];
-    /** true: actions run first, approval is asked after (emergency containment). */
-    readonly afterTheFact: boolean;
-    readonly group: string;
-    readonly approvers: readonly string[];
-    /** NHI owners in the plan: they may not approve it. */
-    readonly owners: readonly string[];
-    /** Who the change hands an NHI to (an incoming owner, a leaver's manager): they may not approve it. */
-    readonly recipients?: readonly string[];
-    /** Every approval rule that applies and why (absent on older plans: the group, one approver). */
-    readonly rules?: readonly ApprovalRequirement[];
-  };
+  readonly approval: PlanApproval;
+  /**
+   * Present only on a plan grown by new work found after Apply that the change's decision does not
+   * cover (intent.ts withFollowUp): the follow-up's own approval request, stored and hashed with
+   * the plan, so RequestFollowUpApproval asks exactly what the plan says. Absent on every other
+   * plan (which hashes as it did before the field existed).
+   */
+  readonly followUp?: PlanFollowUp;
+}
+
+/** Who must approve a plan, and why. */
+export interface PlanApproval {
+  readonly required: boolean;
+  /** Why: 'env=prod on svc-x', 'irreversible action a3'. */
+  readonly reasons: readonly string[];
+  /** true: actions run first, approval is asked after (emergency containment). */
+  readonly afterTheFact: boolean;
+  readonly group: string;
+  readonly approvers: readonly string[];
+  /** NHI owners in the plan: they may not approve it. */
+  readonly owners: readonly string[];
+  /** Who the change hands an NHI to (an incoming owner, a leaver's manager): they may not approve it. */
+  readonly recipients?: readonly string[];
+  /** Every approval rule that applies and why (absent on older plans: the group, one approver). */
+  readonly rules?: readonly ApprovalRequirement[];
+}
+
+/** A follow-up's approval request: the new actions alone, under the approval the re-plan needs for them. */
+export interface PlanFollowUp {
+  /** The follow-up round (1: the first follow-up of the change). */
+  readonly round: number;
+  /** The plan hash before the follow-up: the earlier decision this one follows. */
+  readonly of: string;
+  /** The new actions (their ids in this plan) the request asks about. */
+  readonly actionIds: readonly string[];
+  /** Who must approve them and why (intent.ts followUpApproval), the plan's own approval left as decided. */
+  readonly approval: PlanApproval;
 }
 
 /** Pure description of an action kind: what the planner needs (connectors add read/write/verify). */

@@ -5,9 +5,9 @@ import { governanceEventSchema } from '../domain/events.js';
 import { actionsByAccount, coveredByDecision, describeWork, followUpApproval, isNewWorkOf, MAX_FOLLOW_UPS, snapshotAsFound, touchedNhis, withFollowUp } from '../domain/intent.js';
 import type { Outcome } from '../domain/outcome.js';
 import { actionIdsByPhase, planChange } from '../domain/plan.js';
-import type { JsonObject, Plan, PlanAction } from '../domain/plan-model.js';
+import type { JsonObject, PlanAction } from '../domain/plan-model.js';
 import { toJsonObject } from '../domain/plan-schema.js';
-import type { ReasonCode } from '../domain/reasons.js';
+import { AppError, type ReasonCode } from '../domain/reasons.js';
 import { recordPlanned } from './core/plan-evidence.js';
 import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.js';
 
@@ -23,13 +23,15 @@ const checkSchema = z.strictObject({
   decision: z.enum(['APPLY', 'APPROVE_FIRST', 'CONTAIN_FIRST']),
 });
 
-/** The follow-up's own approval was rejected or timed out: its work stays undone, the change escalates. */
+/**
+ * The follow-up's own approval was rejected or timed out: its work stays undone, the change
+ * escalates. The round and the refused actions are the stored plan's (Plan.followUp), not the
+ * execution state's.
+ */
 const refusedSchema = z.strictObject({
   changeId: z.string().min(1),
-  /** The grown plan, whose follow-up actions were refused. */
+  /** The grown plan, whose follow-up request (Plan.followUp) was refused. */
   planHash: planHashSchema,
-  round: z.number().int().min(1).max(MAX_FOLLOW_UPS),
-  actionIds: z.array(z.string().min(1)).min(1),
   refusal: z.enum(['APPROVAL_REJECTED', 'APPROVAL_TIMEOUT']),
 });
 
@@ -47,19 +49,11 @@ export interface FollowUpPlan {
   readonly approvalTimeoutSeconds: number;
 }
 
-/** What RequestApproval asks of the approvers for new work the decision does not cover (request-approval.ts followUp). */
-export interface FollowUpRequest {
-  readonly round: number;
-  /** The plan hash before the follow-up: the earlier decision this one follows. */
-  readonly of: string;
-  readonly actionIds: string[];
-  readonly approval: Plan['approval'];
-}
-
 export type IntentCheck =
   | { readonly next: 'HELD'; readonly round: number }
   | { readonly next: 'APPLY'; readonly round: number; readonly plan: FollowUpPlan }
-  | { readonly next: 'APPROVE'; readonly round: number; readonly plan: FollowUpPlan; readonly followUp: FollowUpRequest }
+  /** What the approvers are asked is in the grown plan itself (Plan.followUp), stored under plan.planHash. */
+  | { readonly next: 'APPROVE'; readonly round: number; readonly plan: FollowUpPlan }
   | { readonly next: 'ESCALATE'; readonly round: number; readonly outcome: Outcome };
 
 /**
@@ -67,7 +61,9 @@ export type IntentCheck =
  * it touched, under its policy version. Nothing new: the intent holds. New work: appended to the
  * plan, recorded as a second PLANNED, and applied next, under the change's decision when it covers
  * the work (a key added during the approval wait), else after a new approval of the new actions
- * alone. Still there after a follow-up: ESCALATED with INTENT_NOT_HELD, the drift named.
+ * alone, asked as the grown plan's followUp says (its round, the plan it follows, the new action
+ * ids, who must approve them: stored and hashed with the plan, not passed in the execution state).
+ * Still there after a follow-up: ESCALATED with INTENT_NOT_HELD, the drift named.
  */
 export async function checkIntentCore(rt: Runtime, input: z.infer<typeof checkSchema>): Promise<IntentCheck> {
   const { changeId, round } = input;
@@ -94,9 +90,10 @@ export async function checkIntentCore(rt: Runtime, input: z.infer<typeof checkSc
     const message = `the intent does not hold: ${describeWork(work)} (it is still there after ${round} follow-up(s))`;
     return escalate(rt, changeId, plan.policyVersion, ['INTENT_NOT_HELD'], round, { intent: 'not held', message, covered, ...drift });
   }
-  const merged = withFollowUp(plan, work);
+  const grown = withFollowUp(plan, work);
+  const approval = covered ? null : followUpApproval(plan, replan, work, grown);
+  const merged = approval ? withFollowUp(plan, work, { round: round + 1, of: input.planHash, approval }) : grown;
   const added = merged.actions.slice(plan.actions.length);
-  const approval = covered ? null : followUpApproval(plan, replan, work, merged);
   const coveredBy = covered ? 'the change\'s decision' : 'a new approval';
   const planHash = await recordPlanned(rt, merged, { followUpOf: input.planHash, round: round + 1, followUp: added.map((a) => a.actionId), coveredBy });
   await rt.changes.update(changeId, { planHash, actionCount: merged.actions.length });
@@ -116,7 +113,7 @@ export async function checkIntentCore(rt: Runtime, input: z.infer<typeof checkSc
     approvalTimeoutSeconds: signed.policy.approval.timeoutSeconds,
   };
   if (!approval) return { next: 'APPLY', round: round + 1, plan: next };
-  return { next: 'APPROVE', round: round + 1, plan: next, followUp: { round: round + 1, of: input.planHash, actionIds: next.actionIds, approval } };
+  return { next: 'APPROVE', round: round + 1, plan: next };
 }
 
 /**
@@ -126,12 +123,16 @@ export async function checkIntentCore(rt: Runtime, input: z.infer<typeof checkSc
  */
 export async function refuseFollowUpCore(rt: EscalationRuntime, input: z.infer<typeof refusedSchema>): Promise<IntentCheck> {
   const plan = await rt.loadPlan(input.planHash);
-  const wanted = new Set(input.actionIds);
+  const { followUp } = plan;
+  if (!followUp) throw new AppError('INPUT_INVALID', `plan ${input.planHash.slice(0, 12)} of change ${input.changeId} asks for no follow-up approval: there is no follow-up to refuse`);
+  const { round } = followUp;
+  const actionIds = [...followUp.actionIds];
+  const wanted = new Set(actionIds);
   const work = plan.actions.filter((a) => wanted.has(a.actionId));
   const why = input.refusal === 'APPROVAL_REJECTED' ? 'its follow-up approval was rejected' : 'nobody decided its follow-up approval before the timeout';
   const message = `the intent does not hold: ${describeWork(work)} (${why})`;
-  const data: JsonObject = { intent: 'not held', message, covered: false, refusal: input.refusal, planHash: input.planHash, round: input.round, actionIds: input.actionIds, work: driftOf(work) };
-  return escalate(rt, input.changeId, plan.policyVersion, ['INTENT_NOT_HELD', input.refusal], input.round, data);
+  const data: JsonObject = { intent: 'not held', message, covered: false, refusal: input.refusal, planHash: input.planHash, round, actionIds, work: driftOf(work) };
+  return escalate(rt, input.changeId, plan.policyVersion, ['INTENT_NOT_HELD', input.refusal], round, data);
 }
 
 /** What an escalation of the intent uses of the runtime. */

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { approvalKeyOf, approvalLinkUrl, newApprovalId, signApprovalLink, type ApprovalChannel } from '../domain/approval-link.js';
 import { eligibleApprovers, quorumOfFacts, requirementsOf, separationOfDuties, type ApprovalFacts, type FollowUpScope } from '../domain/approval.js';
 import { describeQuorum } from '../domain/approval-rules.js';
-import type { JsonObject } from '../domain/plan-model.js';
-import { describeError, isAppError } from '../domain/reasons.js';
+import type { JsonObject, Plan, PlanFollowUp } from '../domain/plan-model.js';
+import { AppError, describeError, isAppError } from '../domain/reasons.js';
 import { approvalEmail, approvalSlackAnnouncement, approvalSlackDirectMessage, type ApprovalRequestView, type ApproverLink } from '../notifications/approval-message.js';
 import { sendEmail } from '../notifications/email.js';
 import { postSlackMessage } from '../notifications/slack.js';
@@ -21,26 +21,25 @@ const inputSchema = z.object({
   afterTheFact: z.boolean().default(false),
   /** The task's TimeoutSeconds (from the policy): links expire with it. */
   timeoutSeconds: z.number().int().positive(),
-  /** New work found after Apply that the change's decision does not cover (check-intent.ts FollowUpRequest): asked for alone. */
-  followUp: z
-    .strictObject({
-      round: z.number().int().positive(),
-      of: z.string().regex(/^[0-9a-f]{64}$/),
-      actionIds: z.array(z.string().min(1)).min(1),
-      approval: z.strictObject({
-        required: z.boolean(),
-        reasons: z.array(z.string()),
-        afterTheFact: z.boolean(),
-        group: z.string().min(1),
-        approvers: z.array(z.string()),
-        owners: z.array(z.string()),
-        recipients: z.array(z.string()).optional(),
-        rules: z.array(z.strictObject({ name: z.string(), group: z.string(), minApprovers: z.number().int().positive(), approvers: z.array(z.string()), reasons: z.array(z.string()) })).optional(),
-      }),
-    })
-    .optional(),
+  /**
+   * true: the request for new work found after Apply that the change's decision does not cover
+   * (RequestFollowUpApproval). Everything it asks (round, the plan it follows, the new actions, who
+   * must approve them and why) is the stored plan's followUp, covered by planHash, not the input's.
+   */
+  followUp: z.literal(true).optional(),
 });
 export type RequestApprovalInput = z.infer<typeof inputSchema>;
+
+/** What a request uses of the runtime. */
+export type ApprovalRequestRuntime = Pick<Runtime, 'loadPlan' | 'loadPolicy' | 'logger'> & {
+  readonly evidence: Pick<Runtime['evidence'], 'record'>;
+  readonly changes: Pick<Runtime['changes'], 'get' | 'update'>;
+};
+
+/** What a request uses of the approval services: the approvals table (create), the link key and the channels. */
+export type ApprovalRequestServices = Pick<ApprovalServices, 'linkKey' | 'slackWebhookUrl' | 'ses' | 'sesSender' | 'baseUrl' | 'now'> & {
+  readonly approvals: Pick<ApprovalServices['approvals'], 'create'>;
+};
 
 interface Delivery {
   readonly channel: Extract<ApprovalChannel, 'email' | 'slack'>;
@@ -58,14 +57,16 @@ interface Delivery {
  * AWAITING_APPROVAL. The task then waits until the approval API answers it (once every rule is
  * met, or on the first rejection), or its timeout. A follow-up (new work found after Apply that the
  * change's decision does not cover) is a request of its own, on the grown plan: its own approval
- * id, rules and reasons, and only its new actions shown.
+ * id, rules and reasons, and only its new actions shown, all as the plan loaded by planHash says
+ * (Plan.followUp, stored and hashed with it); the input only says that this is that request.
  */
-export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, input: RequestApprovalInput): Promise<{ requested: true; approvalRef: string; delivered: number }> {
-  const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds, followUp } = input;
+export async function requestApprovalCore(rt: ApprovalRequestRuntime, svc: ApprovalRequestServices, input: RequestApprovalInput): Promise<{ requested: true; approvalRef: string; delivered: number }> {
+  const { changeId, planHash, taskToken, afterTheFact, timeoutSeconds } = input;
   const plan = await rt.loadPlan(planHash);
+  const followUp = input.followUp ? followUpOf(plan, planHash, afterTheFact) : undefined;
   // A follow-up is judged on its own approval (the new work alone), with the plan's separation of duties widened to it.
   const approval = followUp?.approval ?? plan.approval;
-  const scope: FollowUpScope | undefined = followUp ? { round: followUp.round, of: followUp.of, actionIds: followUp.actionIds, reasons: approval.reasons } : undefined;
+  const scope: FollowUpScope | undefined = followUp ? { round: followUp.round, of: followUp.of, actionIds: [...followUp.actionIds], reasons: approval.reasons } : undefined;
   const { policy } = await rt.loadPolicy();
   const now = svc.now();
   const exp = Math.floor(now.getTime() / 1000) + timeoutSeconds;
@@ -142,11 +143,18 @@ export async function requestApprovalCore(rt: Runtime, svc: ApprovalServices, in
   return { requested: true, approvalRef, delivered };
 }
 
+/** The follow-up request the grown plan carries (check-intent.ts): asked before its writes, never after the fact. */
+function followUpOf(plan: Plan, planHash: string, afterTheFact: boolean): PlanFollowUp {
+  if (afterTheFact) throw new AppError('INPUT_INVALID', `a follow-up approval is asked before its writes, not after the fact (plan ${planHash.slice(0, 12)})`);
+  if (!plan.followUp) throw new AppError('INPUT_INVALID', `plan ${planHash.slice(0, 12)} of change ${plan.changeId} asks for no follow-up approval`);
+  return plan.followUp;
+}
+
 /**
  * The change's summary shows the request it waits for (`nhigov approve` signs for its id); the
  * requests decided before it are kept beside it, without their ids.
  */
-async function earlierApprovals(rt: Runtime, changeId: string): Promise<Array<Record<string, unknown>>> {
+async function earlierApprovals(rt: ApprovalRequestRuntime, changeId: string): Promise<Array<Record<string, unknown>>> {
   const current = (await rt.changes.get(changeId))?.approval;
   if (!current) return [];
   const { approvalId: _id, earlier, ...decided } = current;
@@ -158,7 +166,7 @@ async function earlierApprovals(rt: Runtime, changeId: string): Promise<Array<Re
  * the policy maps them to a Slack user id. The channel message announces the change and links to
  * nothing that decides.
  */
-async function notifyApprovers(svc: ApprovalServices, view: ApprovalRequestView, approvalId: string, exp: number, approvers: readonly string[], slackUserIds: Readonly<Record<string, string>>): Promise<Delivery[]> {
+async function notifyApprovers(svc: ApprovalRequestServices, view: ApprovalRequestView, approvalId: string, exp: number, approvers: readonly string[], slackUserIds: Readonly<Record<string, string>>): Promise<Delivery[]> {
   if (!svc.baseUrl) return [];
   const key = await svc.linkKey();
   const baseUrl = svc.baseUrl;

@@ -40,7 +40,7 @@ export class EvidenceOutbox {
     private readonly sqs: SQSClient,
     /** null: this function was given no evidence queue (capability evidenceAppend), so it may not append. */
     private readonly queueUrl: string | null,
-    private readonly store: Pick<EvidenceStore, 'written'>,
+    private readonly store: Pick<EvidenceStore, 'written' | 'headSeq'>,
     private readonly timing: RecordTiming = DEFAULT_RECORD_TIMING,
   ) {}
 
@@ -70,7 +70,9 @@ export class EvidenceOutbox {
     const handover: EvidenceHandover = { draftId: options.once === undefined ? randomUUID() : onceId(draft.changeId, options.once), draft };
     // A once-only draft may be on the chain from an earlier attempt, within the queue's de-duplication window (after it, the queue takes the draft again).
     const lookBackMs = CLOCK_SKEW_MS + (options.once === undefined ? 0 : FIFO_DEDUPLICATION_MS);
-    let search: WrittenSearch = { afterSeq: 0, notBefore: new Date(Date.now() - lookBackMs).toISOString() };
+    // A fresh draft's event comes after the head of now: only the events after it are searched.
+    const afterSeq = options.once === undefined ? await this.store.headSeq(draft.changeId) : 0;
+    let search: WrittenSearch = { afterSeq, notBefore: new Date(Date.now() - lookBackMs).toISOString() };
     await this.handOver([handover]);
     const deadline = Date.now() + this.timing.deadlineMs;
     for (let pollMs = this.timing.firstPollMs; ; pollMs = Math.min(this.timing.maxPollMs, pollMs * 2)) {

@@ -180,6 +180,24 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
     expect(verifyChain(chain)).toEqual({ ok: true, events: 5 });
   });
 
+  it('written() finds a draft anywhere back to its bounds across growing pages, reads only after afterSeq, stops at notBefore; headSeq names the head', async () => {
+    const changeId = await syntheticChain(230);
+    const store = new EvidenceStore(direct, table);
+    const longAgo = '2000-01-01T00:00:00.000Z';
+    expect(await store.headSeq(changeId)).toBe(230);
+    expect(await store.headSeq(`${changeId}-none`)).toBe(0);
+    // At the head, deep in the chain (past several pages), and the first event.
+    for (const [i, seq] of [[229, 230], [40, 41], [0, 1]] as const) {
+      const found = await store.written(changeId, `${changeId}-${i}`, { afterSeq: 0, notBefore: longAgo });
+      expect(found.headSeq).toBe(230);
+      expect(found.event).toMatchObject({ changeId, seq, data: { i } });
+    }
+    // Already searched (afterSeq) or sealed before notBefore: not looked at.
+    expect(await store.written(changeId, `${changeId}-40`, { afterSeq: 41, notBefore: longAgo })).toEqual({ event: undefined, headSeq: 230 });
+    expect(await store.written(changeId, `${changeId}-0`, { afterSeq: 0, notBefore: '2999-01-01T00:00:00.000Z' })).toEqual({ event: undefined, headSeq: 230 });
+    expect(await store.written(changeId, 'never-handed-over', { afterSeq: 0, notBefore: longAgo })).toEqual({ event: undefined, headSeq: 230 });
+  });
+
   function writer(): EvidenceWriter {
     return new EvidenceWriter(direct, table);
   }

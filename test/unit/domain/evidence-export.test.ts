@@ -58,3 +58,71 @@ describe('evidence exports', () => {
     expect(html).toContain('@media print');
   });
 });
+
+describe('evidence html: each event\'s data read with a schema', () => {
+  const P = 'p'.repeat(64);
+  const PLAN = 'c'.repeat(64);
+  const action = (actionId: string, id: string, extra: Record<string, string> = {}) => ({ actionId, kind: 'iam.deactivateAccessKey', target: { type: 'accessKey', id, nhi: 'svc-a' }, before: { status: 'Active' }, after: { status: 'Inactive' }, fingerprint: 'f'.repeat(64), finding: 'OWNER_TERMINATED', risk: { reversible: false, prod: true }, ...extra });
+  const sealed = (drafts: EvidenceDraft[]): EvidenceEvent[] => {
+    const out: EvidenceEvent[] = [];
+    drafts.forEach((d, i) => out.push(sealEvidence(d, i + 1, `2025-03-01T10:00:0${i}.000Z`, out[i - 1]?.hash ?? GENESIS_HASH)));
+    return out;
+  };
+  const render = (drafts: EvidenceDraft[]): string => {
+    const events = sealed(drafts);
+    const report: EvidenceReport = { changeId: CHANGE, status: 'VERIFIED', trigger: 'Employee Terminated', createdAt: events[0]?.at ?? null, policyVersions: [P], chain: { ok: true, events: events.length, head: { seq: events.length, hash: events.at(-1)?.hash ?? '' }, complete: true, warnings: [] }, events };
+    return renderEvidenceHtml(report, new Date('2025-03-02T00:00:00Z'));
+  };
+  const planSection = (html: string): string => html.slice(html.indexOf('<h2>Plan</h2>'), html.indexOf('<h2>Decision and approvals</h2>'));
+  const draft = (type: EvidenceDraft['type'], data: EvidenceDraft['data'], more: Partial<EvidenceDraft> = {}): EvidenceDraft => ({ changeId: CHANGE, type, actor: 'nhigov:automation', policyVersion: P, data, ...more });
+
+  it('a plan recorded in parts: every part\'s actions and findings, extra fields (a rollback\'s undoes) kept out of the way, a later plan not mixed in', () => {
+    const html = planSection(render([
+      draft('PLANNED', { planHash: PLAN, actions: [action('a1', 'AKIAONE')], findings: [{ nhi: 'svc-b', reasonCode: 'OWNER_UNKNOWN', message: 'no owner tag' }], part: 1, parts: 2 }),
+      draft('PLANNED', { planHash: PLAN, actions: [action('a2', 'AKIATWO', { undoes: 'a1' })], findings: [], part: 2, parts: 2 }),
+      draft('PLANNED', { planHash: 'd'.repeat(64), actions: [action('a3', 'AKIALATER')], followUpOf: PLAN, round: 1 }),
+    ]));
+    expect(html).toContain(`Plan hash <code>${PLAN}</code>`);
+    expect(html).toContain('AKIAONE');
+    expect(html).toContain('AKIATWO');
+    expect(html).not.toContain('AKIALATER');
+    expect(html).toContain('<strong>irreversible</strong><br><strong>prod</strong>');
+    expect(html).toContain('<li><strong>OWNER_UNKNOWN</strong> svc-b: no owner tag</li>');
+    expect(html).not.toContain('cannot read');
+  });
+
+  it('a PLANNED whose data is not a plan\'s: the page says so for that event, shows the data as recorded, and renders the rest', () => {
+    const html = render([
+      draft('TRIGGERED', { detailType: 'Employee Terminated', source: 'hr.system', detail: {} }),
+      draft('PLANNED', { planHash: PLAN, actions: [{ actionId: 'a1', kind: 'iam.deactivateAccessKey', target: '<svc-a>' }] }),
+      draft('COMPLETED', { status: 'VERIFIED', reasonCodes: [] }),
+    ]);
+    const plan = planSection(html);
+    expect(plan).toContain('<p class="verdict broken">PLANNED event (seq 2) has data this page cannot read: actions.0.target: ');
+    expect(plan).toContain('&quot;&lt;svc-a&gt;&quot;');
+    expect(plan).not.toContain('<table>');
+    expect(html).toContain('<span class="pill ok">VERIFIED</span>');
+  });
+
+  it('a later part the page cannot read is named under the plan, not skipped silently', () => {
+    const html = planSection(render([
+      draft('PLANNED', { planHash: PLAN, actions: [action('a1', 'AKIAONE')], part: 1, parts: 2 }),
+      draft('PLANNED', { planHash: PLAN, actions: 'a2', part: 2, parts: 2 }),
+    ]));
+    expect(html).toContain('AKIAONE');
+    expect(html).toContain('PLANNED event (seq 2) has data this page cannot read: actions: ');
+  });
+
+  it('a trigger, an observed state and an outcome whose data is malformed: said for that event, no crash', () => {
+    const html = render([
+      draft('TRIGGERED', { detailType: 42, source: 'hr.system' }),
+      draft('VERIFIED', { observed: { status: 'Inactive' }, expected: { status: 'Inactive' } }, { actionId: 'a1' }),
+      draft('VERIFY_FAILED', { observed: { status: 'Active' }, expected: { status: 'Inactive' } }, { actionId: 'a2' }),
+      draft('COMPLETED', { status: 'VERIFIED', reasonCodes: 'none' }),
+    ]);
+    expect(html).toContain('TRIGGERED event (seq 1) has data this page cannot read: detailType: ');
+    expect(html).toContain('COMPLETED event (seq 4) has data this page cannot read: reasonCodes: ');
+    // Observed states read: both rows, the observed state shown.
+    expect(html).toContain('<td class="broken">VERIFY_FAILED</td><td><pre>{\n  &quot;status&quot;: &quot;Active&quot;\n}</pre></td>');
+  });
+});

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_CATALOG } from '../../../lambdas/connectors/registry.js';
 import type { GovernanceEvent } from '../../../lambdas/domain/events.js';
 import { coveredByDecision, describeWork, followUpApproval, isNewWorkOf, newWork, renumberActionIds, snapshotAsFound, touchedNhis, withFollowUp } from '../../../lambdas/domain/intent.js';
+import { canonicalJson, sha256Hex } from '../../../lambdas/domain/canonical.js';
 import { planChange } from '../../../lambdas/domain/plan.js';
 import type { Plan } from '../../../lambdas/domain/plan-model.js';
 import type { GovernancePolicy } from '../../../lambdas/domain/policy.js';
 import type { Snapshot, UserSnapshot } from '../../../lambdas/domain/snapshot.js';
+import { parseStoredPlan } from '../../../lambdas/stores/plan-store.js';
 import { applyPlan } from '../../fixtures/apply-plan.js';
 import { secret, snapshotOf, user } from '../../fixtures/estate-builder.js';
 import { events, PLAN_NOW, planFor } from '../../fixtures/planning.js';
@@ -103,6 +105,33 @@ describe('new work the decision does not cover: a follow-up approval of the new 
     expect(approval.owners).toContain(CAROL);
     expect(approval.rules?.map((r) => [r.name, r.minApprovers])).toEqual([['default', 1]]);
     expect(approval.approvers.length).toBeGreaterThan(0);
+  });
+
+  it('the grown plan carries the follow-up\'s request itself: stored and hashed with it, read back as it was made', () => {
+    const live = duringTheWrite(applyPlan(devEstate(), dev, PLAN_NOW), 'svc-dev', { env: 'prod' }, 'AKIADEVNEW000001');
+    const { replan, work } = scopedReplan(dev, terminated, live);
+    const of = sha256Hex(canonicalJson(dev));
+    const approval = followUpApproval(dev, replan, work, withFollowUp(dev, work));
+    const grown = withFollowUp(dev, work, { round: 1, of, approval });
+    const added = `a${dev.actions.length + 1}`;
+    expect(grown.followUp).toEqual({ round: 1, of, actionIds: [added], approval });
+    // The decision taken on the earlier plan stays the plan's approval; the follow-up's is its own.
+    expect(grown.approval).toEqual(dev.approval);
+    const body = canonicalJson(grown);
+    expect(parseStoredPlan(sha256Hex(body), body)).toEqual(grown);
+    // Another request is another plan: the approval requirements are covered by the hash.
+    const widened = withFollowUp(dev, work, { round: 1, of, approval: { ...approval, approvers: [...approval.approvers, 'mallory@example.com'] } });
+    expect(sha256Hex(canonicalJson(widened))).not.toBe(sha256Hex(body));
+  });
+
+  it('a plan grown under the decision has no followUp field: it hashes as before, and an earlier round\'s request is not carried on', () => {
+    const live = duringTheWrite(applyPlan(devEstate(), dev, PLAN_NOW), 'svc-dev2', {}, 'AKIADEV2NEW00001');
+    const { work } = scopedReplan(dev, terminated, live);
+    const grown = withFollowUp(dev, work);
+    expect(Object.keys(grown)).not.toContain('followUp');
+    expect(canonicalJson(grown)).toBe(canonicalJson({ ...dev, actions: [...dev.actions, ...work.map((a, i) => ({ ...a, actionId: `a${dev.actions.length + i + 1}` }))] }));
+    const requested = withFollowUp(dev, work, { round: 1, of: 'f'.repeat(64), approval: { ...dev.approval, required: true } });
+    expect(Object.keys(withFollowUp(requested, []))).not.toContain('followUp');
   });
 
   it('judges the new work alone: a key on a dev user is covered even when an action the change already did is now on a prod NHI', () => {

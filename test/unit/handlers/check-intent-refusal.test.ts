@@ -23,7 +23,8 @@ async function grownChange() {
   const newKey = full.actions.find((a) => a.target.id === 'AKIADEVNEW000001');
   if (!newKey) throw new Error('the fixture plans the new key');
   const first = { ...full, actions: full.actions.filter((a) => a !== newKey).map((a, i) => ({ ...a, actionId: `a${i + 1}` })) };
-  const grown = withFollowUp(first, [newKey]);
+  const of = await rt.plans.put(first);
+  const grown = withFollowUp(first, [newKey], { round: 1, of, approval: { ...first.approval, required: true, reasons: ['a new key (a5 of svc-dev)'] } });
   const planHash = await rt.plans.put(grown);
   await rt.changes.create({ changeId: 'chg-test', kind: 'change', status: 'AWAITING_APPROVAL', trigger: 'Employee Terminated', eventId: 'evt-term', createdAt: '2026-07-01T00:00:00.000Z', reasonCodes: ['OWNER_TERMINATED'] });
   return { rt, planHash, followUpId: grown.actions.at(-1)?.actionId ?? '' };
@@ -35,7 +36,7 @@ describe('a refused follow-up approval: the intent does not hold', () => {
     ['APPROVAL_TIMEOUT', 'nobody decided its follow-up approval before the timeout'],
   ] as const)('%s: ESCALATED with INTENT_NOT_HELD and the refusal, the new work named, nothing rolled back', async (refusal, why) => {
     const { rt, planHash, followUpId } = await grownChange();
-    const check = await refuseFollowUpCore(rt, { changeId: 'chg-test', planHash, round: 1, actionIds: [followUpId], refusal });
+    const check = await refuseFollowUpCore(rt, { changeId: 'chg-test', planHash, refusal });
     expect(check).toEqual({ next: 'ESCALATE', round: 1, outcome: { status: 'ESCALATED', next: 'ESCALATE', reasonCodes: ['INTENT_NOT_HELD', refusal], rollbackActionIds: [] } });
     const decided = rt.chain('chg-test').filter((e) => e.type === 'DECIDED');
     expect(decided).toHaveLength(1);
@@ -43,5 +44,14 @@ describe('a refused follow-up approval: the intent does not hold', () => {
     expect(decided[0]?.data).toMatchObject({ intent: 'not held', covered: false, refusal, planHash, round: 1, actionIds: [followUpId], work: [{ kind: 'iam.deactivateAccessKey', target: { id: 'AKIADEVNEW000001' } }] });
     expect(String(decided[0]?.data.message)).toBe(`the intent does not hold: iam.deactivateAccessKey on accessKey AKIADEVNEW000001 (svc-dev) (${why})`);
     expect((await rt.changes.get('chg-test'))?.reasonCodes).toEqual(['OWNER_TERMINATED', 'INTENT_NOT_HELD', refusal]);
+  });
+
+  it('takes the round and the refused actions from the stored plan: a plan with no follow-up request is refused', async () => {
+    const { rt, planHash } = await grownChange();
+    const plain = await rt.loadPlan(planHash);
+    const { followUp: _request, ...rest } = plain;
+    const without = await rt.plans.put(rest);
+    await expect(refuseFollowUpCore(rt, { changeId: 'chg-test', planHash: without, refusal: 'APPROVAL_REJECTED' })).rejects.toThrow(/asks for no follow-up approval/);
+    expect(rt.chain('chg-test').filter((e) => e.type === 'DECIDED')).toHaveLength(0);
   });
 });

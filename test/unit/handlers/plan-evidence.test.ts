@@ -72,7 +72,7 @@ describe('EvidenceOutbox refuses a draft no evidence item can hold', () => {
   it('throws INPUT_INVALID naming the event and sends nothing', async () => {
     let sent = 0;
     const sqs = { send: async () => { sent += 1; return {}; } } as unknown as SQSClient;
-    const outbox = new EvidenceOutbox(sqs, 'https://sqs.example/queue.fifo', { written: async () => ({ event: undefined, headSeq: 0 }) });
+    const outbox = new EvidenceOutbox(sqs, 'https://sqs.example/queue.fifo', { written: async () => ({ event: undefined, headSeq: 0 }), headSeq: async () => 0 });
     const error = await outbox.append({ changeId: 'chg-1', type: 'PLANNED', actor: 'test', policyVersion: 'v1', data: { blob: 'x'.repeat(MAX_DRAFT_BYTES) } }).catch((e: unknown) => e);
     expect(isAppError(error) && error.reasonCode).toBe('INPUT_INVALID');
     expect(String(error)).toMatch(/evidence PLANNED of chg-1 is \d+ bytes/);
