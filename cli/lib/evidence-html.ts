@@ -1,5 +1,57 @@
+import { z } from 'zod';
 import type { EvidenceEvent } from '../../lambdas/domain/evidence.js';
+import { formatIssues } from '../../lambdas/domain/events.js';
+import { jsonValueSchema, planActionSchema, planFindingSchema } from '../../lambdas/domain/plan-schema.js';
 import type { EvidenceReport } from './evidence-report.js';
+
+/*
+ * What the page reads of each event's data, parsed once per event. Open objects: an event may
+ * carry more than the page shows (a rollback's actions name what they undo, a follow-up's PLANNED
+ * its round), and each field the page shows is optional where the event may lack it. Data that
+ * is not of this shape is shown as such, for that event, with the data as recorded.
+ */
+const triggeredData = z.looseObject({
+  detailType: z.string().optional(),
+  source: z.string().optional(),
+  eventId: z.string().optional(),
+  refused: z.string().optional(),
+  detail: jsonValueSchema.optional(),
+});
+
+/** An action as PLANNED records it (handlers/core/plan-evidence.ts plannedActions): the plan's action schema, the fields shown. */
+const plannedAction = planActionSchema.pick({ actionId: true, kind: true, target: true, before: true, after: true, finding: true, risk: true }).loose();
+type PlannedAction = z.infer<typeof plannedAction>;
+
+/** A finding as PLANNED records it (handlers/plan.ts): the plan's finding schema, the fields shown. */
+const plannedFinding = planFindingSchema.pick({ nhi: true, reasonCode: true, message: true }).loose();
+
+const plannedData = z.looseObject({
+  planHash: z.string().min(1),
+  actions: z.array(plannedAction).optional(),
+  findings: z.array(plannedFinding).optional(),
+});
+
+const observedData = z.looseObject({ observed: jsonValueSchema.optional(), message: jsonValueSchema.optional(), expected: jsonValueSchema.optional() });
+
+const completedData = z.looseObject({
+  status: z.string().optional(),
+  reasonCodes: z.array(z.string()).optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+
+type Read<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly problem: string };
+
+/** An event's data as the page reads it, or why it cannot (the zod issues, on one line). */
+function read<T>(schema: z.ZodType<T>, event: EvidenceEvent): Read<T> {
+  const parsed = schema.safeParse(event.data);
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, problem: formatIssues(parsed.error) };
+}
+
+/** The page's word on an event whose data it cannot read: which event, why, and the data as recorded. */
+function unreadable(event: EvidenceEvent, problem: string): string {
+  return `<p class="verdict broken">${esc(event.type)} event (seq ${esc(String(event.seq))}) has data this page cannot read: ${esc(problem)}</p><pre>${esc(pretty(event.data))}</pre>`;
+}
 
 /**
  * A self-contained, printable audit page for one change: no script, no external asset (a CSP
@@ -58,44 +110,40 @@ function chainSection(report: EvidenceReport): string {
 function triggerSection(events: readonly EvidenceEvent[]): string {
   const triggered = events.find((e) => e.type === 'TRIGGERED');
   if (!triggered) return section('Trigger', '<p>No TRIGGERED event.</p>');
-  const data = triggered.data as Record<string, unknown>;
+  const r = read(triggeredData, triggered);
+  if (!r.ok) return section('Trigger', unreadable(triggered, r.problem));
+  const { data } = r;
   return section(
     'Trigger',
-    `<dl class="facts">${fact('Event', esc(String(data.detailType ?? '-')))}${fact('Source', esc(String(data.source ?? '-')))}${fact('Event id', esc(String(data.eventId ?? '-')))}${fact('Requested by', esc(triggered.actor))}${fact('At', esc(triggered.at))}</dl>` +
-      (data.refused ? `<p class="verdict broken">Refused: ${esc(String(data.refused))}</p>` : '') +
+    `<dl class="facts">${fact('Event', esc(data.detailType ?? '-'))}${fact('Source', esc(data.source ?? '-'))}${fact('Event id', esc(data.eventId ?? '-'))}${fact('Requested by', esc(triggered.actor))}${fact('At', esc(triggered.at))}</dl>` +
+      (data.refused ? `<p class="verdict broken">Refused: ${esc(data.refused)}</p>` : '') +
       `<pre>${esc(pretty(data.detail ?? {}))}</pre>`,
   );
 }
 
-interface PlannedAction {
-  actionId?: string;
-  kind?: string;
-  target?: { type?: string; id?: string; nhi?: string };
-  before?: unknown;
-  after?: unknown;
-  finding?: string;
-  risk?: { reversible?: boolean; prod?: boolean };
-}
-
 function planSection(events: readonly EvidenceEvent[]): string {
-  const planned = events.find((e) => e.type === 'PLANNED');
-  if (!planned) return section('Plan', '<p>No plan was recorded.</p>');
-  const data = planned.data as { planHash?: string };
+  const recorded = events.filter((e) => e.type === 'PLANNED').map((event) => ({ event, read: read(plannedData, event) }));
+  const first = recorded[0];
+  if (!first) return section('Plan', '<p>No plan was recorded.</p>');
+  if (!first.read.ok) return section('Plan', unreadable(first.event, first.read.problem));
+  const { planHash } = first.read.data;
   // A large plan is recorded in parts: consecutive PLANNED events of the same plan hash.
-  const parts = events.filter((e) => e.type === 'PLANNED' && (e.data as { planHash?: string }).planHash === data.planHash);
-  const actions = parts.flatMap((e) => (e.data as { actions?: PlannedAction[] }).actions ?? []);
-  const findings = parts.flatMap((e) => (e.data as { findings?: Array<{ nhi?: string; reasonCode?: string; message?: string }> }).findings ?? []);
+  const parts = recorded.flatMap(({ read: r }) => (r.ok && r.data.planHash === planHash ? [r.data] : []));
+  // A later PLANNED the page cannot read may be a part of this plan: said, not skipped silently.
+  const unread = recorded.flatMap(({ event, read: r }) => (r.ok ? [] : [unreadable(event, r.problem)]));
+  const actions = parts.flatMap((p) => p.actions ?? []);
+  const findings = parts.flatMap((p) => p.findings ?? []);
   const rows = actions.map(
-    (a) =>
-      `<tr><td>${esc(a.actionId ?? '')}</td><td>${esc(a.kind ?? '')}</td><td>${esc(`${a.target?.type ?? ''} ${a.target?.id ?? ''}`)}<br><small>${esc(a.target?.nhi ?? '')}</small></td><td><pre>${esc(pretty(a.before ?? {}))}</pre></td><td><pre>${esc(pretty(a.after ?? {}))}</pre></td><td>${a.risk?.reversible === false ? '<strong>irreversible</strong>' : 'reversible'}${a.risk?.prod ? '<br><strong>prod</strong>' : ''}</td><td>${esc(a.finding ?? '')}</td></tr>`,
+    (a: PlannedAction) =>
+      `<tr><td>${esc(a.actionId)}</td><td>${esc(a.kind)}</td><td>${esc(`${a.target.type} ${a.target.id}`)}<br><small>${esc(a.target.nhi)}</small></td><td><pre>${esc(pretty(a.before))}</pre></td><td><pre>${esc(pretty(a.after))}</pre></td><td>${a.risk.reversible ? 'reversible' : '<strong>irreversible</strong>'}${a.risk.prod ? '<br><strong>prod</strong>' : ''}</td><td>${esc(a.finding)}</td></tr>`,
   );
   const table = actions.length
     ? `<table><thead><tr><th>Action</th><th>Kind</th><th>Target</th><th>Before</th><th>After</th><th>Risk</th><th>Finding</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     : '<p>No actions.</p>';
   const listed = findings.length
-    ? `<h3>Findings</h3><ul>${findings.map((f) => `<li><strong>${esc(f.reasonCode ?? '')}</strong> ${esc(f.nhi ?? '')}: ${esc(f.message ?? '')}</li>`).join('')}</ul>`
+    ? `<h3>Findings</h3><ul>${findings.map((f) => `<li><strong>${esc(f.reasonCode)}</strong> ${esc(f.nhi)}: ${esc(f.message)}</li>`).join('')}</ul>`
     : '';
-  return section('Plan', `<p>Plan hash <code>${esc(data.planHash ?? '-')}</code>, recorded ${esc(planned.at)}.</p>${table}${listed}`);
+  return section('Plan', `<p>Plan hash <code>${esc(planHash)}</code>, recorded ${esc(first.event.at)}.</p>${table}${listed}${unread.join('')}`);
 }
 
 const APPROVAL_TYPES = new Set(['DECIDED', 'APPROVAL_REQUESTED', 'APPROVED', 'REJECTED', 'APPROVAL_REFUSED', 'EXEMPTED']);
@@ -120,9 +168,12 @@ function observedSection(events: readonly EvidenceEvent[]): string {
     'Observed states',
     `<p>What verification read back from the target, independently of the write.</p><table><thead><tr><th>Seq</th><th>At</th><th>Action</th><th>NHI</th><th>Result</th><th>Observed</th><th>Expected</th></tr></thead><tbody>${rows
       .map((e) => {
-        const data = e.data as Record<string, unknown>;
+        const r = read(observedData, e);
         const cls = e.type === 'VERIFIED' || e.type === 'ROLLED_BACK' ? 'ok' : 'broken';
-        return `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(e.actionId ?? '')}</td><td>${esc(e.nhi ?? '')}</td><td class="${cls}">${esc(e.type)}${e.reasonCode ? `<br>${esc(e.reasonCode)}` : ''}</td><td><pre>${esc(pretty(data.observed ?? data.message ?? null))}</pre></td><td><pre>${esc(pretty(data.expected ?? null))}</pre></td></tr>`;
+        const shown = r.ok
+          ? `<td><pre>${esc(pretty(r.data.observed ?? r.data.message ?? null))}</pre></td><td><pre>${esc(pretty(r.data.expected ?? null))}</pre></td>`
+          : `<td colspan="2">${unreadable(e, r.problem)}</td>`;
+        return `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(e.actionId ?? '')}</td><td>${esc(e.nhi ?? '')}</td><td class="${cls}">${esc(e.type)}${e.reasonCode ? `<br>${esc(e.reasonCode)}` : ''}</td>${shown}</tr>`;
       })
       .join('')}</tbody></table>`,
   );
@@ -131,7 +182,9 @@ function observedSection(events: readonly EvidenceEvent[]): string {
 function outcomeSection(events: readonly EvidenceEvent[]): string {
   const completed = [...events].reverse().find((e) => e.type === 'COMPLETED');
   if (!completed) return section('Outcome', '<p>The change has not completed (no COMPLETED event).</p>');
-  const data = completed.data as { status?: string; reasonCodes?: string[]; error?: string; cause?: string };
+  const r = read(completedData, completed);
+  if (!r.ok) return section('Outcome', unreadable(completed, r.problem));
+  const { data } = r;
   return section(
     'Outcome',
     `<dl class="facts">${fact('Status', `<span class="pill ${statusClass(data.status ?? null)}">${esc(data.status ?? '-')}</span>`)}${fact('Reason codes', esc((data.reasonCodes ?? []).join(', ') || '-'))}${fact('At', esc(completed.at))}${data.error ? fact('Error', esc(data.error)) : ''}${data.cause ? fact('Cause', esc(data.cause)) : ''}</dl>`,

@@ -29,7 +29,7 @@ describe('change machine: follow-up approval of new work after Apply', () => {
     expect(request).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: { FunctionName: '${RequestApprovalFunctionArn}', Payload: { 'planHash.$': '$.intent.plan.planHash', 'followUp.$': '$.intent.followUp', afterTheFact: false, 'taskToken.$': '$$.Task.Token' } },
+      Parameters: { FunctionName: '${RequestApprovalFunctionArn}', Payload: { 'planHash.$': '$.intent.plan.planHash', followUp: true, afterTheFact: false, 'taskToken.$': '$$.Task.Token' } },
       TimeoutSecondsPath: '$.intent.plan.approvalTimeoutSeconds',
       ResultPath: '$.followUpApproval',
       Next: 'FollowUp',
@@ -46,7 +46,9 @@ describe('change machine: follow-up approval of new work after Apply', () => {
 
   it('a refused follow-up goes to the intent check as a refusal, and from there to INTENT_NOT_HELD', () => {
     for (const [name, refusal] of [['FollowUpRejected', 'APPROVAL_REJECTED'], ['FollowUpTimedOut', 'APPROVAL_TIMEOUT']] as const) {
-      expect(state(name)).toMatchObject({ Type: 'Task', Resource: '${CheckIntentFunctionArn}', Parameters: { 'planHash.$': '$.intent.plan.planHash', 'actionIds.$': '$.intent.plan.actionIds', refusal }, ResultPath: '$.intent', Next: 'IntentRoute' });
+      expect(state(name)).toMatchObject({ Type: 'Task', Resource: '${CheckIntentFunctionArn}', ResultPath: '$.intent', Next: 'IntentRoute' });
+      // The round and the refused actions come from the stored grown plan, not the execution state.
+      expect(state(name).Parameters).toEqual({ 'changeId.$': '$.changeId', 'planHash.$': '$.intent.plan.planHash', refusal });
     }
     expect(state('IntentRoute').Choices).toContainEqual({ Variable: '$.intent.next', StringEquals: 'ESCALATE', Next: 'IntentNotHeld' });
   });
