@@ -67,6 +67,77 @@ def _serialized(method):
     return wrapper
 
 
+# moto's TransactWriteItems deep-copies every table it touches before it starts, to roll back a
+# cancelled transaction: its cost grows with the whole table. Measured in the local stack: one
+# transaction of 10 conditional puts took 185 ms of moto's CPU (10 single puts: 20 ms) with a few
+# hundred events in the evidence table, where the evidence writer puts each batch of a change's
+# events in one transaction. The snapshot below copies the table's item map (the items shared) and
+# deep-copies only the items the transaction names: a rollback puts back exactly what it changed.
+import moto.dynamodb.models as _dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType as _DynamoType
+
+_transaction = threading.local()
+
+
+def _touched_keys(table, transact_items):
+    keys = set()
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        if op.get("TableName") != table.name:
+            continue
+        attrs = op.get("Item") or op.get("Key") or {}
+        if table.hash_key_attr not in attrs:
+            continue
+        range_value = attrs.get(table.range_key_attr) if table.range_key_attr else None
+        keys.add((_DynamoType(attrs[table.hash_key_attr]), _DynamoType(range_value) if range_value is not None else None))
+    return keys
+
+
+def _table_snapshot(table, transact_items):
+    snapshot = copy.copy(table)
+    items = type(table.items)(dict) if isinstance(table.items, dict) else copy.copy(table.items)
+    for hash_value, stored in table.items.items():
+        items[hash_value] = dict(stored) if isinstance(stored, dict) else stored
+    for hash_value, range_value in _touched_keys(table, transact_items):
+        if hash_value not in items:
+            continue
+        if table.range_key_attr:
+            if range_value in items[hash_value]:
+                items[hash_value][range_value] = copy.deepcopy(items[hash_value][range_value])
+        else:
+            items[hash_value] = copy.deepcopy(items[hash_value])
+    snapshot.items = items
+    return snapshot
+
+
+class _CopyForTransactions:
+    """What moto.dynamodb.models sees as `copy`: the same, but a table copied during a transaction is a snapshot."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        transact_items = getattr(_transaction, "items", None)
+        if transact_items is not None and isinstance(value, _DynamoTable):
+            return _table_snapshot(value, transact_items)
+        return copy.deepcopy(value, memo)
+
+
+_dynamodb_models.copy = _CopyForTransactions()
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _transact_with_snapshots(self, transact_items):
+    _transaction.items = transact_items
+    try:
+        return _transact_write_items(self, transact_items)
+    finally:
+        _transaction.items = None
+
+
+DynamoDBBackend.transact_write_items = _transact_with_snapshots
+
 for _name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items", "execute_transaction", "batch_execute_statement"):
     setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
 

@@ -1,8 +1,8 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EvidenceHandover } from '../domain/evidence-handover.js';
 import { GENESIS_HASH, sealEvidence, type EvidenceEvent } from '../domain/evidence.js';
 import { AppError } from '../domain/reasons.js';
-import { isConditionalCheckFailed } from './dynamo.js';
+import { isTransactionConflict } from './dynamo.js';
 import { DRAFT_ID_ATTRIBUTE, headItem, toStoredItem } from './evidence-store.js';
 
 /** A chain's last event as the writer knows it: enough to seal the next one onto it. */
@@ -12,17 +12,29 @@ interface Head {
   readonly draftId: string | undefined;
 }
 
+/** A draft sealed onto the chain, and the item that stores it. */
+interface SealedDraft {
+  readonly event: EvidenceEvent;
+  readonly draftId: string;
+  readonly item: Record<string, unknown>;
+}
+
 /** Heads remembered per change (the changes this writer wrote last); a stale one only costs a re-read. */
 const REMEMBERED_HEADS = 2_000;
 /** A put that keeps colliding means another writer is on the chain: give up, the batch is retried. */
 const MAX_COLLISIONS = 5;
+/** DynamoDB's limits on one transaction: 100 actions, 4 MB of items (kept under, as JSON overstates an item's size only slightly). */
+const TRANSACTION_ITEMS = 100;
+const TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 
 /**
  * The one writer of the evidence table. Each change's drafts arrive in order, one batch at a time
  * (the evidence queue is FIFO, grouped by change), so the writer seals them onto the head it knows
- * (kept from its last write, read once otherwise) and puts each with `attribute_not_exists`: one
- * DynamoDB call per event. A put that collides means the head it knew is stale: it reads the head
- * again and goes on from there, skipping drafts already on the chain (a redelivered batch).
+ * (kept from its last write, read once otherwise) and puts them in one transaction, each put with
+ * `attribute_not_exists`: one DynamoDB call per batch, and all or nothing, so a writer that dies
+ * mid-batch leaves no hole in the chain. A transaction cancelled by a taken seq means the head it
+ * knew is stale: it reads the head again and goes on from there, skipping drafts already on the
+ * chain (a redelivered batch).
  */
 export class EvidenceWriter {
   private readonly heads = new Map<string, Head>();
@@ -51,18 +63,18 @@ export class EvidenceWriter {
     const written: EvidenceEvent[] = [];
     let collisions = 0;
     while (pending.length > 0) {
-      const [next, ...rest] = pending as [EvidenceHandover, ...EvidenceHandover[]];
-      const event = sealEvidence(next.draft, (head?.seq ?? 0) + 1, this.clock().toISOString(), head?.hash ?? GENESIS_HASH);
-      if (await this.putNew(event, next.draftId)) {
-        written.push(event);
-        head = { seq: event.seq, hash: event.hash, draftId: next.draftId };
+      const sealed = this.sealOnto(head, pending);
+      if (await this.putAllNew(sealed)) {
+        const last = sealed[sealed.length - 1] as SealedDraft;
+        written.push(...sealed.map((s) => s.event));
+        head = { seq: last.event.seq, hash: last.event.hash, draftId: last.draftId };
         this.remember(changeId, head);
-        pending = rest;
+        pending = pending.slice(sealed.length);
         continue;
       }
       collisions += 1;
       if (collisions > MAX_COLLISIONS) {
-        throw new AppError('TARGET_UNAVAILABLE', `evidence of ${changeId}: seq ${event.seq} was taken ${collisions} times by another writer`);
+        throw new AppError('TARGET_UNAVAILABLE', `evidence of ${changeId}: seq ${(head?.seq ?? 0) + 1} was taken ${collisions} times by another writer`);
       }
       head = await this.readHead(changeId);
       pending = afterHead(pending, head);
@@ -70,13 +82,33 @@ export class EvidenceWriter {
     return written;
   }
 
-  /** False when the seq is taken. */
-  private async putNew(event: EvidenceEvent, draftId: string): Promise<boolean> {
+  /** The next drafts sealed in order onto `head`, as many as one transaction holds. */
+  private sealOnto(head: Head | undefined, pending: readonly EvidenceHandover[]): SealedDraft[] {
+    const sealed: SealedDraft[] = [];
+    let bytes = 0;
+    let previous = { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH };
+    for (const handover of pending.slice(0, TRANSACTION_ITEMS)) {
+      const event = sealEvidence(handover.draft, previous.seq + 1, this.clock().toISOString(), previous.hash);
+      const item = toStoredItem(event, handover.draftId);
+      bytes += Buffer.byteLength(JSON.stringify(item));
+      if (sealed.length > 0 && bytes > TRANSACTION_BYTES) break;
+      sealed.push({ event, draftId: handover.draftId, item });
+      previous = event;
+    }
+    return sealed;
+  }
+
+  /** False when a seq is taken (the transaction is cancelled: nothing of it is written). */
+  private async putAllNew(sealed: readonly SealedDraft[]): Promise<boolean> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.tableName, Item: toStoredItem(event, draftId), ConditionExpression: 'attribute_not_exists(seq)' }));
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: sealed.map(({ item }) => ({ Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(seq)' } })),
+        }),
+      );
       return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      if (isTransactionConflict(error)) return false;
       throw error;
     }
   }

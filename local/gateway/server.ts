@@ -214,10 +214,13 @@ export function sendJson(response: ServerResponse, status: number, document: unk
 }
 
 /** The table a single-table DynamoDB call names (GetItem, PutItem, Query, ...); null for batch and transaction calls. */
+/** The table a DynamoDB call names; a transaction counts once, on the first table it writes. */
 function dynamoDbTableOf(body: Buffer): string | null {
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
-    const table = typeof parsed === 'object' && parsed !== null && 'TableName' in parsed ? parsed.TableName : null;
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const first: unknown = 'TransactItems' in parsed && Array.isArray(parsed.TransactItems) ? Object.values(parsed.TransactItems[0] ?? {})[0] : parsed;
+    const table = typeof first === 'object' && first !== null && 'TableName' in first ? first.TableName : null;
     return typeof table === 'string' ? table : null;
   } catch {
     return null;
