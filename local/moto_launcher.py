@@ -446,6 +446,20 @@ def _execute_as_wire_json(self, context):
 
 _DynamoResult.execute_result = _execute_as_wire_json
 
+# camelcase_to_underscores (a pure function of its string) runs for every request's action name
+# and, in SQS, for every queue attribute each time a queue's attribute map is built: 73 times per
+# map, four maps per SendMessage on a FIFO queue. Measured in-process (300 FIFO SendMessage): 46%
+# of the send's time. Cached, in every module that imported it.
+import moto.core.utils as _moto_utils
+import moto.sqs.models  # noqa: F401 - imported so that its name for the function is replaced too
+import moto.sqs.responses  # noqa: F401
+
+_uncached_camelcase = _moto_utils.camelcase_to_underscores
+_cached_camelcase = functools.lru_cache(maxsize=8192)(_uncached_camelcase)
+for _module in list(sys.modules.values()):
+    if getattr(_module, "camelcase_to_underscores", None) is _uncached_camelcase:
+        _module.camelcase_to_underscores = _cached_camelcase
+
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
