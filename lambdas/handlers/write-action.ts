@@ -15,17 +15,17 @@ const inputSchema = z.object({
 export async function writeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<{ written: true; attempt: number }> {
   const { changeId, planHash, actionId, mode } = input;
   const { plan, action, connector, params } = await resolveAction(rt, planHash, actionId, mode);
-  // The one reader of `attempts`: verify and rollback settle record outcomes without touching it.
-  const previous = await rt.changes.actions.get(changeId, actionId);
-  if (mode === 'write' && previous?.status === 'FAILED' && previous.attempts === 0 && previous.reasonCode === 'CONNECTOR_ACCESS_DENIED') {
-    // CheckStale could not reach the target's account: not checked, so not written.
+  // The one writer of `attempts`: verify and rollback settle record outcomes without touching it.
+  // CheckStale could not reach the target's account (FAILED, no attempt): not checked, so not written.
+  const begun = await rt.changes.actions.beginAttempt(changeId, actionId, mode === 'write' ? { status: 'FAILED', attempts: 0, reasonCode: 'CONNECTOR_ACCESS_DENIED' } : undefined);
+  if (begun === 'refused') {
     throw new AppError('CONNECTOR_ACCESS_DENIED', `${connector.description} (${connector.label(params)}): account ${action.target.account ?? 'unknown'} could not be reached to check the target before writing`);
   }
+  const { previous } = begun;
   const attempt = (previous?.attempts ?? 0) + 1;
   // PLANNED with attempts recorded: the last attempt ended (a crash, a timeout) between starting and recording its result.
   const interrupted: JsonObject = previous?.status === 'PLANNED' && previous.attempts > 0 ? { interruptedAttempt: previous.attempts } : {};
   const common = { changeId, actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, nhi: action.target.nhi, actionId } as const;
-  await rt.changes.actions.record(changeId, actionId, { status: 'PLANNED', attempts: attempt });
   await rt.evidence.append({ ...common, type: 'WRITE_ATTEMPTED', data: { kind: connector.kind, target: { ...action.target }, attempt, mode, idempotencyKey: action.idempotencyKey, ...interrupted } });
   try {
     await connector.write(await rt.connectorsFor(plan, action.target, 'write'), params);

@@ -53,6 +53,38 @@ export class ActionStore {
     }
   }
 
+  /**
+   * Starts a write attempt in one call: the action becomes PLANNED with one attempt more, and the
+   * record as it was before is returned (undefined for an action never recorded). `refuseIf`: the
+   * record is left as it is and `refused` returned when the action is found in that state (a check
+   * before writing that could not be made). One conditional update, where a read and a put took two.
+   */
+  async beginAttempt(changeId: string, actionId: string, refuseIf?: { readonly status: ActionRecord['status']; readonly attempts: number; readonly reasonCode: NonNullable<ActionRecord['reasonCode']> }): Promise<{ readonly previous: ActionRecord | undefined } | 'refused'> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { changeId, actionId },
+          UpdateExpression: 'SET #status = :planned, #attempts = if_not_exists(#attempts, :zero) + :one, updatedAt = :now REMOVE #reasonCode, #observed',
+          ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts', '#reasonCode': 'reasonCode', '#observed': 'observed' },
+          ExpressionAttributeValues: {
+            ':planned': 'PLANNED',
+            ':zero': 0,
+            ':one': 1,
+            ':now': new Date().toISOString(),
+            ...(refuseIf ? { ':refusedStatus': refuseIf.status, ':refusedAttempts': refuseIf.attempts, ':refusedReason': refuseIf.reasonCode } : {}),
+          },
+          ...(refuseIf ? { ConditionExpression: 'NOT (#status = :refusedStatus AND #attempts = :refusedAttempts AND #reasonCode = :refusedReason)' } : {}),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return { previous: out.Attributes ? toActionRecord(out.Attributes) : undefined };
+    } catch (error) {
+      if (refuseIf && isConditionalCheckFailed(error)) return 'refused';
+      throw error;
+    }
+  }
+
   async get(changeId: string, actionId: string): Promise<ActionRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { changeId, actionId }, ConsistentRead: true }));
     return out.Item ? toActionRecord(out.Item) : undefined;

@@ -72,6 +72,25 @@ describe('stores against the local stack', () => {
       expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'ROLLED_BACK', attempts: 3 });
     });
 
+    it('beginAttempt starts an attempt in one call: the record before it back, one attempt more, an outcome cleared; refused, it changes nothing', async () => {
+      const changeId = record(6).changeId;
+      await changes.create(record(6));
+      const refusal = { status: 'FAILED', attempts: 0, reasonCode: 'CONNECTOR_ACCESS_DENIED' } as const;
+      expect(await changes.actions.beginAttempt(changeId, 'a1', refusal)).toEqual({ previous: undefined });
+      expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'PLANNED', attempts: 1 });
+      // Interrupted (still PLANNED), then started again: the earlier attempt is named by what comes back.
+      expect(await changes.actions.beginAttempt(changeId, 'a1', refusal)).toEqual({ previous: { status: 'PLANNED', attempts: 1 } });
+      await changes.actions.record(changeId, 'a1', { status: 'FAILED', attempts: 2, reasonCode: 'THROTTLED', observed: { status: 'Active' } });
+      expect(await changes.actions.beginAttempt(changeId, 'a1')).toEqual({ previous: { status: 'FAILED', attempts: 2, reasonCode: 'THROTTLED', observed: { status: 'Active' } } });
+      expect(await changes.actions.get(changeId, 'a1')).toEqual({ status: 'PLANNED', attempts: 3 });
+      // The check before writing could not be made: refused, the record left as it is.
+      await changes.actions.record(changeId, 'a2', refusal);
+      expect(await changes.actions.beginAttempt(changeId, 'a2', refusal)).toBe('refused');
+      expect(await changes.actions.get(changeId, 'a2')).toEqual(refusal);
+      // An undo is not refused by it.
+      expect(await changes.actions.beginAttempt(changeId, 'a2')).toEqual({ previous: refusal });
+    });
+
     it('recordResult for an action never written records it with one attempt', async () => {
       const changeId = `st-${run}-3`;
       await changes.create(record(3));
