@@ -5,14 +5,16 @@ import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.j
 
 const actionResult = z.object({ actionId: z.string(), status: z.enum(['VERIFIED', 'FAILED']), error: z.string().optional() });
 
-const inputSchema = z.object({
-  changeId: z.string().min(1),
-  planHash: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Apply's output: one array of results per phase (flattened here); absent when the approval was rejected. */
-  results: z.array(z.union([actionResult, z.array(actionResult)])).default([]).transform((results) => results.flat()),
+const target = { changeId: z.string().min(1), planHash: z.string().regex(/^[0-9a-f]{64}$/) };
+const inputSchema = z.union([
+  z.strictObject({
+    ...target,
+    /** Apply's output: one array of results per phase (flattened here). */
+    results: z.array(z.union([actionResult, z.array(actionResult)])).transform((results) => results.flat()),
+  }),
   /** The after-the-fact approval was rejected: undo the containment as the policy says. */
-  approvalRejected: z.boolean().default(false),
-});
+  z.strictObject({ ...target, approvalRejected: z.literal(true) }),
+]);
 
 /**
  * Every round's outcomes, from the actions table: a follow-up round's Apply hands Summarize its own
@@ -26,7 +28,7 @@ async function outcomesOfEveryRound(rt: Runtime, changeId: string): Promise<Acti
 export async function summarizeCore(rt: Runtime, input: z.infer<typeof inputSchema>): Promise<Outcome> {
   const plan = await rt.loadPlan(input.planHash);
   const { policy } = await rt.loadPolicyVersion(plan.policyVersion);
-  const outcome = input.approvalRejected ? outcomeOfRejection(plan, await outcomesOfEveryRound(rt, input.changeId), policy) : decideOutcome(plan, input.results, policy);
+  const outcome = 'approvalRejected' in input ? outcomeOfRejection(plan, await outcomesOfEveryRound(rt, input.changeId), policy) : decideOutcome(plan, input.results, policy);
   if (outcome.reasonCodes.length > 0) {
     // Merge: the findings recorded at planning time (e.g. CREDENTIAL_EXPOSED) stay.
     const previous = (await rt.changes.get(input.changeId))?.reasonCodes ?? [];
