@@ -8,31 +8,33 @@ import { AUTOMATION_ACTOR, parseInput, runtime, type Runtime } from './runtime.j
 
 const inputSchema = z.object({ changeId: z.string().min(1), planHash: z.string().regex(/^[0-9a-f]{64}$/) });
 
+/** One action's target read back against its fingerprint. */
+type CheckedAction =
+  | { readonly outcome: 'held' }
+  | { readonly outcome: 'moved'; readonly actionId: string; readonly expected: string; readonly observed: Record<string, unknown> }
+  | { readonly outcome: 'unreachable'; readonly actionId: string; readonly account: string; readonly message: string };
+
 /**
  * Compares every action's fingerprint with the live target (not with a state file): a plan
  * whose live state moved is stale and is not applied.
  */
 export async function checkStaleCore(rt: Runtime, changeId: string, planHash: string): Promise<{ stale: false }> {
   const plan = await rt.loadPlan(planHash);
-  const moved: Array<{ actionId: string; expected: string; observed: Record<string, unknown> }> = [];
-  const unreachable: Array<{ actionId: string; account: string; message: string }> = [];
   // Side by side, as many at once as the snapshot reader's detail reads: one after another, a
-  // 2,000-action plan took as many round trips in a row before anything was written.
-  await mapBounded(plan.actions, DETAIL_READ_CONCURRENCY, async (action) => {
+  // 2,000-action plan took as many round trips in a row before anything was written. Results come
+  // back in plan order.
+  const checked = await mapBounded(plan.actions, DETAIL_READ_CONCURRENCY, async (action): Promise<CheckedAction> => {
     try {
       const live = await connectorAction(action.kind).read(await rt.connectorsFor(plan, action.target, 'read'), action.params);
-      if (contentHash(live) !== action.fingerprint) moved.push({ actionId: action.actionId, expected: action.fingerprint, observed: live });
+      return contentHash(live) === action.fingerprint ? { outcome: 'held' } : { outcome: 'moved', actionId: action.actionId, expected: action.fingerprint, observed: live };
     } catch (error) {
       const account = action.target.account;
       if (!isAppError(error) || error.reasonCode !== 'CONNECTOR_ACCESS_DENIED' || account === undefined || account === rt.home?.id) throw error;
-      unreachable.push({ actionId: action.actionId, account, message: error.message });
+      return { outcome: 'unreachable', actionId: action.actionId, account, message: error.message };
     }
   });
-  // In plan order, whatever order the reads ended in.
-  const order = new Map(plan.actions.map((a, i) => [a.actionId, i]));
-  const byPlanOrder = (a: { actionId: string }, b: { actionId: string }): number => (order.get(a.actionId) ?? 0) - (order.get(b.actionId) ?? 0);
-  moved.sort(byPlanOrder);
-  unreachable.sort(byPlanOrder);
+  const moved = checked.flatMap((c) => (c.outcome === 'moved' ? [{ actionId: c.actionId, expected: c.expected, observed: c.observed }] : []));
+  const unreachable = checked.flatMap((c) => (c.outcome === 'unreachable' ? [c] : []));
   // A member account that cannot be reached fails only its own actions: Write refuses them unwritten (nothing checked, nothing written).
   for (const { actionId, account, message } of unreachable) {
     await rt.evidence.append({ changeId, type: 'WRITE_FAILED', actor: AUTOMATION_ACTOR, policyVersion: plan.policyVersion, actionId, reasonCode: 'CONNECTOR_ACCESS_DENIED', data: { account, message, attempt: 0 } });

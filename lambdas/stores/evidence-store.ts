@@ -81,21 +81,9 @@ export class EvidenceStore {
     }
   }
 
-  /** The seq of a change's last event, 0 for an empty chain (one consistent read of one key). */
+  /** The seq of a change's last event, 0 for an empty chain (one consistent read of one item). */
   async headSeq(changeId: string): Promise<number> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'changeId = :c',
-        ExpressionAttributeValues: { ':c': changeId },
-        ProjectionExpression: '#seq',
-        ExpressionAttributeNames: { '#seq': 'seq' },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const seq = out.Items?.[0]?.seq;
+    const seq = (await headItem(this.db, this.tableName, changeId))?.seq;
     return typeof seq === 'number' ? seq : 0;
   }
 
