@@ -9,6 +9,8 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { EVIDENCE_SENDERS_ENV } from '../lambdas/domain/evidence-senders.js';
 import { EVENT_RULES, EVIDENCE_QUEUE, FUNCTIONS, STATE_MACHINES, TABLES, physicalName, tableEnvName, type TableDefinition } from '../infra/resources.js';
 import type { RuleBus } from '../lambdas/domain/signals/index.js';
 import { PROJECT_ROOT } from './build.js';
@@ -22,6 +24,8 @@ export interface LocalDeployment {
   readonly tables: Record<string, string>;
   readonly stateMachines: Record<string, string>;
   readonly functions: Record<string, string>;
+  /** Each function's own role (named as the function), by function name: the gateway signs its calls as it. */
+  readonly functionRoles: Record<string, { readonly arn: string; readonly id: string }>;
   readonly queues: { readonly events: string; readonly eventsDlq: string; readonly evidence: string; readonly evidenceDlq: string };
   readonly eventRules: string[];
   /** Bus name per rule bus: the governance bus, the default bus, Okta's partner bus. */
@@ -77,6 +81,7 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     eventRules.push(name);
   }
   const functions = Object.fromEntries(FUNCTIONS.map((fn) => [fn.name, functionArn(region, prefix, fn.name)]));
+  const functionRoles = await deployFunctionRoles(clients, prefix);
   const stateMachines: Record<string, string> = {};
   for (const machine of STATE_MACHINES) {
     const asl = readFileSync(path.join(PROJECT_ROOT, machine.file), 'utf8');
@@ -92,7 +97,21 @@ export async function deployLocalStack(clients: AwsClients, prefix: string, regi
     );
     stateMachines[machine.id] = out.stateMachineArn ?? '';
   }
-  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '', ...evidence }, eventRules, eventBuses };
+  return { prefix, region, accountId: LOCAL_ACCOUNT_ID, tables, stateMachines, functions, functionRoles, queues: { events: queue.QueueUrl ?? '', eventsDlq: dlq.QueueUrl ?? '', ...evidence }, eventRules, eventBuses };
+}
+
+/** Lambda's trust: only the Lambda service may take a function role's sessions. */
+const LAMBDA_TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+/** One role per function, as the CDK stack gives each its own (infra/lib/functions.ts); named as the function. */
+async function deployFunctionRoles(clients: AwsClients, prefix: string): Promise<LocalDeployment['functionRoles']> {
+  const roles: Record<string, { arn: string; id: string }> = {};
+  for (const fn of FUNCTIONS) {
+    const out = await clients.iam.send(new CreateRoleCommand({ RoleName: physicalName(prefix, fn.name), AssumeRolePolicyDocument: LAMBDA_TRUST, Description: `nhi-governor ${fn.name}` }));
+    if (!out.Role?.Arn || !out.Role.RoleId) throw new Error(`the emulator created no role for ${fn.name}`);
+    roles[fn.name] = { arn: out.Role.Arn, id: out.Role.RoleId };
+  }
+  return roles;
 }
 
 /** The evidence queue of the CDK stack (FIFO, one group per change) and its dead-letter queue. */
@@ -103,10 +122,21 @@ async function deployEvidenceQueue(clients: AwsClients, prefix: string): Promise
   const queue = await clients.sqs.send(
     new CreateQueueCommand({
       QueueName: evidenceQueueName(prefix, 'evidence'),
-      Attributes: { ...fifo, VisibilityTimeout: '60', MaximumMessageSize: String(EVIDENCE_QUEUE.maxMessageBytes), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: EVIDENCE_QUEUE.maxReceives }) },
+      Attributes: { ...fifo, VisibilityTimeout: String(evidenceVisibilitySeconds()), MaximumMessageSize: String(EVIDENCE_QUEUE.maxMessageBytes), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: EVIDENCE_QUEUE.maxReceives }) },
     }),
   );
   return { evidence: queue.QueueUrl ?? '', evidenceDlq: dlq.QueueUrl ?? '' };
+}
+
+/**
+ * How long a delivered draft stays hidden before the queue delivers it again: 60 s, or
+ * NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS. A refused draft is delivered maxReceives times before
+ * it is dead-lettered, holding its change's group each time: a test of that shortens the wait.
+ */
+function evidenceVisibilitySeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS ?? '60');
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200) throw new RangeError(`NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS must be whole seconds from 1 to 43200, not "${env.NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS}"`);
+  return seconds;
 }
 
 /** FIFO queue names end in `.fifo`. */
@@ -136,6 +166,10 @@ export function handlerEnvironment(deployment: LocalDeployment): Record<string, 
   for (const table of TABLES) env[tableEnvName(table.id)] = deployment.tables[table.id] ?? '';
   if (deployment.stateMachines.change) env.NHIGOV_CHANGE_STATE_MACHINE_ARN = deployment.stateMachines.change;
   env.NHIGOV_EVIDENCE_QUEUE_URL = deployment.queues.evidence;
+  // As the CDK stack gives the writer (infra/lib/evidence-queue.ts): each sender's role id.
+  env[EVIDENCE_SENDERS_ENV] = JSON.stringify(
+    Object.fromEntries(FUNCTIONS.filter((fn) => fn.uses?.includes('evidenceAppend')).map((fn) => [fn.name, deployment.functionRoles[fn.name]?.id ?? ''])),
+  );
   return env;
 }
 

@@ -9,7 +9,9 @@ import { ATTESTATION_FUNCTION, EVIDENCE_WRITER_FUNCTION, FUNCTIONS, physicalName
 import { signPolicy } from '../lambdas/domain/policy-signature.js';
 import { createDocumentClient } from '../lambdas/stores/dynamo.js';
 import { PolicyStore } from '../lambdas/stores/policy-store.js';
-import { CloudTrail, localFunctionRoleArn } from './gateway/cloudtrail.js';
+import { STSClient } from '@aws-sdk/client-sts';
+import { CloudTrail } from './gateway/cloudtrail.js';
+import { FunctionSessions } from './gateway/function-roles.js';
 import { MEMBER_ROLES_ENV, WORKFLOW_ROLES_ENV } from '../lambdas/domain/signals/cloudtrail.js';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/domain/accounts.js';
 import { awsClients, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS } from './aws-clients.js';
@@ -90,6 +92,7 @@ const stackOutputsSchema = z.object({
   tables: names,
   stateMachines: names,
   functions: names,
+  functionRoles: z.record(z.string(), z.object({ arn: z.string(), id: z.string() })),
   queues: z.object({ events: z.string(), eventsDlq: z.string(), evidence: z.string(), evidenceDlq: z.string() }),
   eventRules: z.array(z.string()),
   eventBuses: z.object({ governance: z.string(), default: z.string(), okta: z.string() }),
@@ -185,7 +188,7 @@ export async function startLocalStack(
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // The emulator's CloudTrail names a hosted function's calls by its role: the writer's are the workflow's own.
       [MEMBER_ROLES_ENV]: DEFAULT_MEMBER_ROLE_NAME,
-      [WORKFLOW_ROLES_ENV]: FUNCTIONS.filter((fn) => fn.connector === 'readWrite').map((fn) => localFunctionRoleArn(LOCAL_ACCOUNT_ID, physicalName(prefix, fn.name))).join(','),
+      [WORKFLOW_ROLES_ENV]: FUNCTIONS.filter((fn) => fn.connector === 'readWrite').map((fn) => deployment.functionRoles[fn.name]?.arn ?? '').join(','),
     });
     const lambdas = new LambdaHost(
       new Map(FUNCTIONS.map((fn) => [physicalName(prefix, fn.name), { bundle: `${fn.name}.mjs`, timeoutSeconds: fn.timeoutSeconds }])),
@@ -197,7 +200,11 @@ export async function startLocalStack(
       },
     );
     const cloudTrail = new CloudTrail({ events: direct.events, region: settings.region, accountId: LOCAL_ACCOUNT_ID, rootAccessKeyId: LOCAL_CREDENTIALS.accessKeyId, onError: (error) => options.log(`cloudtrail: ${String(error)}`) });
-    gateway = new Gateway({ port: settings.port, motoPort, lambdas, cloudTrail });
+    const sessions = new FunctionSessions(
+      new STSClient({ endpoint: motoEndpoint, region: settings.region, credentials: LOCAL_CREDENTIALS }),
+      new Map(Object.entries(deployment.functionRoles).map(([name, role]) => [physicalName(prefix, name), role])),
+    );
+    gateway = new Gateway({ port: settings.port, motoPort, lambdas, cloudTrail, functionRoles: { sessions, hostAccessKeyId: LOCAL_CREDENTIALS.accessKeyId } });
     gateway.addRoute(approvalRoute(lambdas, physicalName(prefix, 'approval-api')));
     gateway.addRoute(new SlackSink().route);
     await gateway.listen();

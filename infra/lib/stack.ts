@@ -23,7 +23,7 @@ import {
 } from '../resources.js';
 import { GovernanceAlarms } from './alarms.js';
 import { ApprovalChannels } from './approval-channels.js';
-import { applyCapabilities } from './capabilities.js';
+import { applyCapabilities, capabilitiesOf } from './capabilities.js';
 import type { DeployConfig } from './config.js';
 import { ConnectorPolicy } from './connector-policy.js';
 import { MemberAccess } from './member-access.js';
@@ -126,6 +126,7 @@ export class NhiGovernorStack extends Stack {
     const trustAnchors = new TrustAnchors(this, 'TrustAnchors', { retentionDays: config.checkpointRetentionDays });
     const evidenceWriter = functions.get(EVIDENCE_WRITER_FUNCTION);
     const evidenceQueue = new EvidenceQueue(this, 'Evidence', { writer: evidenceWriter.fn, writerTimeout: Duration.seconds(evidenceWriter.definition.timeoutSeconds) });
+    evidenceQueue.acceptFrom(functions.all().filter((h) => capabilitiesOf(h.definition).includes('evidenceAppend')));
     for (const handler of functions.all()) {
       applyCapabilities(handler, {
         prefix,

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { AwsCall } from './aws-request.js';
+import type { RoleSession } from './function-roles.js';
 
 const EVENT_SOURCES: Readonly<Record<string, string>> = { iam: 'iam.amazonaws.com', secretsmanager: 'secretsmanager.amazonaws.com' };
 const READ_ONLY = /^(Get|List|Describe|Generate|Simulate|BatchGet)/;
@@ -32,6 +33,8 @@ export interface RecordedCall {
   readonly status: number;
   /** The hosted function that made the call, null for any other caller. */
   readonly functionName: string | null;
+  /** The session of its role the call was signed with, when the gateway signed it as the function. */
+  readonly session?: RoleSession | null;
 }
 
 /** The role a hosted function runs as, locally: named as the function. */
@@ -52,13 +55,13 @@ export class CloudTrail {
       .catch((error: unknown) => this.options.onError(error));
   }
 
-  detailOf({ call, headers, body, status, functionName }: RecordedCall): Record<string, unknown> | null {
+  detailOf({ call, headers, body, status, functionName, session }: RecordedCall): Record<string, unknown> | null {
     const eventSource = EVENT_SOURCES[call.service];
     if (!eventSource || READ_ONLY.test(call.action)) return null;
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       eventVersion: '1.09',
-      userIdentity: this.identityOf(headers, functionName),
+      userIdentity: session ? sessionIdentity(session, this.options.accountId) : this.identityOf(headers, functionName),
       eventTime: now,
       eventSource,
       eventName: call.action,
@@ -96,6 +99,18 @@ export class CloudTrail {
     // Another key: an IAM user's (the emulator does not say whose).
     return { type: 'IAMUser', principalId: accessKeyId, accountId, accessKeyId };
   }
+}
+
+/** A role session's identity as CloudTrail records it: the role's unique id, the session's ARN and key. */
+function sessionIdentity(session: RoleSession, accountId: string): Record<string, unknown> {
+  return {
+    type: 'AssumedRole',
+    principalId: session.assumedRoleId,
+    arn: session.arn,
+    accountId,
+    accessKeyId: session.accessKeyId,
+    sessionContext: { sessionIssuer: { type: 'Role', principalId: session.roleId, arn: session.roleArn, accountId, userName: session.roleArn.split('/').pop() ?? '' } },
+  };
 }
 
 /** The call's parameters as CloudTrail writes them: lowerCamel names, scalars and tag lists, secrets hidden. */

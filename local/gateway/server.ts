@@ -3,6 +3,8 @@ import { identifyAwsCall } from './aws-request.js';
 import { errorResponse, FaultBook, faultRuleSchema, successResponse, type CannedResponse } from './faults.js';
 import type { LambdaHost } from './lambda-host.js';
 import type { CloudTrail } from './cloudtrail.js';
+import type { FunctionSessions, RoleSession } from './function-roles.js';
+import { signedAs, signingOf } from './request-signing.js';
 import { GatewayStats } from './stats.js';
 import { formatIssues } from '../../lambdas/domain/events.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +19,13 @@ export interface GatewayOptions {
   readonly routes?: GatewayRoute[];
   /** The emulator's CloudTrail: delivers the events of IAM and Secrets Manager writes forwarded to moto. */
   readonly cloudTrail?: CloudTrail;
+  /**
+   * Each hosted function's own role: a call a hosted invocation signs with the key the host's
+   * environment gives every handler (`hostAccessKeyId`) is signed again with its function's
+   * session before it is forwarded. Calls signed with any other key (a member account's session
+   * the function took itself) go as they came.
+   */
+  readonly functionRoles?: { readonly sessions: FunctionSessions; readonly hostAccessKeyId: string };
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -86,10 +95,12 @@ export class Gateway {
     const table = call.service === 'dynamodb' ? dynamoDbTableOf(body) : null;
     if (table) this.stats.countDynamoDbTable(table, call.action);
     const invocation = this.options.lambdas.invocationAt(request.socket.remotePort);
+    const session = invocation ? await this.sessionFor(invocation.functionName, request.headers) : null;
+    const headers = session ? await signedAs(session, { method: request.method ?? 'GET', url, headers: request.headers, body }) : request.headers;
     const fault = this.faults.take(call, invocation !== null);
     if (!fault) {
-      await this.forward(request, body, response);
-      this.options.cloudTrail?.record({ call, headers: request.headers, body, status: response.statusCode, functionName: invocation?.functionName ?? null });
+      await this.forward(request, body, response, headers);
+      this.options.cloudTrail?.record({ call, headers, body, status: response.statusCode, functionName: invocation?.functionName ?? null, session });
       return;
     }
     switch (fault.mode) {
@@ -99,19 +110,19 @@ export class Gateway {
         return send(response, errorResponse(call, fault.mode));
       case 'delay':
         await sleep(fault.ms ?? 1000);
-        return this.forward(request, body, response);
+        return this.forward(request, body, response, headers);
       case 'swallow':
         return send(response, successResponse(call));
       case 'lag': {
         send(response, successResponse(call));
-        const replay = { method: request.method ?? 'POST', url, headers: { ...request.headers } };
+        const replay = { method: request.method ?? 'POST', url, headers: { ...headers } };
         setTimeout(() => void this.forwardDetached(replay, body), fault.ms ?? 2000);
         return;
       }
       case 'crash': {
         // The write lands; the handler that made it dies before it hears back (its call is never
         // answered, so it never resumes), as a Lambda whose process is killed mid-flight.
-        await this.forwardDetached({ method: request.method ?? 'POST', url, headers: { ...request.headers } }, body);
+        await this.forwardDetached({ method: request.method ?? 'POST', url, headers: { ...headers } }, body);
         invocation?.crash(`Runtime exited with error: signal: killed (crash fault after ${call.service}:${call.action})`);
         return;
       }
@@ -164,10 +175,17 @@ export class Gateway {
     return sendJson(response, 404, { error: `no control route ${method} ${path}` });
   }
 
-  private forward(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+  /** The session a hosted function's call is signed again with; null for any other call. */
+  private async sessionFor(functionName: string, headers: IncomingMessage['headers']): Promise<RoleSession | null> {
+    const roles = this.options.functionRoles;
+    if (!roles?.sessions.has(functionName) || signingOf(headers)?.accessKeyId !== roles.hostAccessKeyId) return null;
+    return roles.sessions.sessionOf(functionName);
+  }
+
+  private forward(request: IncomingMessage, body: Buffer, response: ServerResponse, headers: IncomingMessage['headers'] = request.headers): Promise<void> {
     return new Promise((resolve, reject) => {
       const upstream = http.request(
-        { host: '127.0.0.1', port: this.options.motoPort, method: request.method, path: request.url, headers: request.headers },
+        { host: '127.0.0.1', port: this.options.motoPort, method: request.method, path: request.url, headers },
         (reply) => {
           response.writeHead(reply.statusCode ?? 502, reply.headers);
           reply.pipe(response);

@@ -14,6 +14,7 @@ import { EvidenceStore } from '../../lambdas/stores/evidence-store.js';
 import { EvidenceWriter } from '../../lambdas/stores/evidence-writer.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 import { createGovernedUser, ownerEmail, terminationEvent, unique } from '../support/estate.js';
+import { asFunction } from '../support/function-roles.js';
 
 describe('evidence trail: exports, queries, concurrent appends, tamper detection', () => {
   let stack: TestStack;
@@ -97,7 +98,10 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
   });
 
   it('20 parallel appenders handing 5 drafts each to the writer (queue, writer Lambda) lose nothing, wait for no one, and the chain verifies', async () => {
-    const outbox = new EvidenceOutbox(stack.clients.sqs, stack.outputs.queues.evidence ?? null, new EvidenceStore(direct, table));
+    // They hand drafts over as the functions that record these types: the writer takes them from no one else.
+    const store = new EvidenceStore(direct, table);
+    const outbox = new EvidenceOutbox((await asFunction(stack, 'write-action')).sqs, stack.outputs.queues.evidence ?? null, store);
+    const completer = new EvidenceOutbox((await asFunction(stack, 'complete')).sqs, stack.outputs.queues.evidence ?? null, store);
     const changeId = await syntheticChange('parallel');
     const writers = 20;
     const perWriter = 5;
@@ -108,11 +112,11 @@ describe('evidence trail: exports, queries, concurrent appends, tamper detection
       }),
     );
     const handedOverMs = Date.now() - started;
-    const last = await outbox.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
+    const last = await completer.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
     const recordedMs = Date.now() - started;
     expect(last.seq).toBe(writers * perWriter + 1);
     // A retried step records its once-only event again: it waits for the first, adds none.
-    const again = await outbox.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
+    const again = await completer.record({ changeId, type: 'COMPLETED', actor: 'test', policyVersion: 'test', data: {} }, { once: 'COMPLETED' });
     expect(again).toEqual(last);
     const chain = await ctx.evidence.listByChange(changeId);
     expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => i + 1));

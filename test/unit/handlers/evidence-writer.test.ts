@@ -1,15 +1,22 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { groupByChange } from '../../../lambdas/handlers/evidence-writer.js';
+import type { EvidenceHandover } from '../../../lambdas/domain/evidence-handover.js';
+import { groupByChange, senderRolesOf, writeBatch } from '../../../lambdas/handlers/evidence-writer.js';
 
 type SqsRecord = SQSEvent['Records'][number];
 
-function record(messageId: string, body: unknown): SqsRecord {
+const ROLE = { writeAction: 'AROAWRITEACTION00001', approvalApi: 'AROAAPPROVALAPI00001', complete: 'AROACOMPLETE00000001' } as const;
+const SENDERS = senderRolesOf({ 'write-action': ROLE.writeAction, 'approval-api': ROLE.approvalApi, complete: ROLE.complete });
+/** SQS's SenderId of a Lambda function: its role's unique id and the session Lambda names after the function. */
+const WRITE_ACTION = `${ROLE.writeAction}:nhigov-write-action`;
+const APPROVAL_API = `${ROLE.approvalApi}:nhigov-approval-api`;
+
+function record(messageId: string, body: unknown, senderId: string = WRITE_ACTION): SqsRecord {
   return {
     messageId,
     receiptHandle: messageId,
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'test', ApproximateFirstReceiveTimestamp: '0' },
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: senderId, ApproximateFirstReceiveTimestamp: '0' },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -18,11 +25,33 @@ function record(messageId: string, body: unknown): SqsRecord {
   };
 }
 
-const draft = (changeId: string, n: number) => ({ draftId: `${changeId}-${n}`, draft: { changeId, type: 'WRITTEN', actor: 'test', policyVersion: 'v', data: { n } } });
+const draft = (changeId: string, n: number, type = 'WRITTEN') => ({ draftId: `${changeId}-${n}`, draft: { changeId, type, actor: 'test', policyVersion: 'v', data: { n } } });
+
+/** What the writer was asked to write, per change, in order. */
+function recordingStore(failing: ReadonlySet<string> = new Set()) {
+  const written: Array<[string, string[]]> = [];
+  return {
+    written,
+    write: (changeId: string, handovers: readonly EvidenceHandover[]) => {
+      if (failing.has(changeId)) return Promise.reject(new Error('the transaction failed'));
+      written.push([changeId, handovers.map((h) => h.draftId)]);
+      return Promise.resolve([]);
+    },
+  };
+}
+
+function recordingLog() {
+  const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+  return {
+    lines,
+    error: (message: string, fields: Record<string, unknown>) => void lines.push({ level: 'error', message, fields }),
+    warn: (message: string, fields: Record<string, unknown>) => void lines.push({ level: 'warn', message, fields }),
+  };
+}
 
 describe('evidence writer: a batch of the evidence queue', () => {
   it('is grouped by change, each change keeping the order the queue delivered its drafts in', () => {
-    const { changes, refused } = groupByChange([record('1', draft('chg-a', 1)), record('2', draft('chg-b', 1)), record('3', draft('chg-a', 2)), record('4', draft('chg-b', 2)), record('5', draft('chg-a', 3))]);
+    const { changes, refused } = groupByChange([record('1', draft('chg-a', 1)), record('2', draft('chg-b', 1)), record('3', draft('chg-a', 2)), record('4', draft('chg-b', 2)), record('5', draft('chg-a', 3))], SENDERS);
     expect(refused).toEqual([]);
     expect(changes.map((c) => [c.changeId, c.items.map((i) => i.record.messageId)])).toEqual([
       ['chg-a', ['1', '3', '5']],
@@ -31,14 +60,87 @@ describe('evidence writer: a batch of the evidence queue', () => {
   });
 
   it('refuses a message that is not JSON or not a draft (unknown type, missing actor, extra field), and keeps the rest', () => {
-    const { changes, refused } = groupByChange([
-      record('1', 'not json'),
-      record('2', { ...draft('chg-a', 1), draft: { ...draft('chg-a', 1).draft, type: 'FORGED' } }),
-      record('3', { draftId: 'x', draft: { changeId: 'chg-a', type: 'WRITTEN', policyVersion: 'v', data: {} } }),
-      record('4', { ...draft('chg-a', 2), seq: 1 }),
-      record('5', draft('chg-a', 3)),
+    const { changes, refused } = groupByChange(
+      [
+        record('1', 'not json'),
+        record('2', { ...draft('chg-a', 1), draft: { ...draft('chg-a', 1).draft, type: 'FORGED' } }),
+        record('3', { draftId: 'x', draft: { changeId: 'chg-a', type: 'WRITTEN', policyVersion: 'v', data: {} } }),
+        record('4', { ...draft('chg-a', 2), seq: 1 }),
+        record('5', draft('chg-a', 3)),
+      ],
+      SENDERS,
+    );
+    expect(refused.map((r) => [r.record.messageId, r.refusal])).toEqual([
+      ['1', 'NOT_A_DRAFT'],
+      ['2', 'NOT_A_DRAFT'],
+      ['3', 'NOT_A_DRAFT'],
+      ['4', 'NOT_A_DRAFT'],
     ]);
-    expect(refused.map((r) => r.record.messageId)).toEqual(['1', '2', '3', '4']);
     expect(changes.map((c) => c.items.map((i) => i.record.messageId))).toEqual([['5']]);
+  });
+});
+
+describe('evidence writer: who handed each draft over', () => {
+  it('refuses a draft type its sender may not hand over: the approval API cannot hand over VERIFIED or COMPLETED', () => {
+    const { changes, refused } = groupByChange(
+      [record('1', draft('chg-a', 1, 'VERIFIED'), APPROVAL_API), record('2', draft('chg-a', 2, 'COMPLETED'), APPROVAL_API), record('3', draft('chg-a', 3, 'APPROVED'), APPROVAL_API), record('4', draft('chg-a', 4, 'APPROVED'), WRITE_ACTION)],
+      SENDERS,
+    );
+    expect(refused.map((r) => [r.record.messageId, r.refusal, r.sender])).toEqual([
+      ['1', 'TYPE_NOT_ALLOWED', 'approval-api'],
+      ['2', 'TYPE_NOT_ALLOWED', 'approval-api'],
+      ['4', 'TYPE_NOT_ALLOWED', 'write-action'],
+    ]);
+    expect(refused[0]?.reason).toBe('approval-api may not hand over VERIFIED (draft chg-a-1 of chg-a)');
+    expect(changes.map((c) => c.items.map((i) => i.record.messageId))).toEqual([['3']]);
+  });
+
+  it('refuses a draft from a sender that is no sending function: an IAM user, the account root, another role, none', () => {
+    const senders = ['AIDAEXAMPLEUSER00001', '123456789012', 'AROASOMEOTHERROLE001:nhigov-write-action', ''];
+    const { changes, refused } = groupByChange(
+      senders.map((senderId, i) => record(String(i), draft('chg-a', i, 'COMPLETED'), senderId)),
+      SENDERS,
+    );
+    expect(changes).toEqual([]);
+    expect(refused.map((r) => [r.refusal, r.senderId, r.sender])).toEqual(senders.map((senderId) => ['SENDER_UNKNOWN', senderId, undefined]));
+  });
+
+  it('takes the role id of the SenderId, whatever the session: the role is the function', () => {
+    const { changes, refused } = groupByChange([record('1', draft('chg-a', 1, 'COMPLETED'), `${ROLE.complete}:any-session-name`)], SENDERS);
+    expect(refused).toEqual([]);
+    expect(changes.map((c) => c.changeId)).toEqual(['chg-a']);
+  });
+
+  it('writes the drafts of a change around its refused one in order, reports only the refused one failed, and logs why and who', async () => {
+    const store = recordingStore();
+    const log = recordingLog();
+    const out = await writeBatch(
+      [
+        record('forged', draft('chg-a', 0, 'VERIFIED'), APPROVAL_API),
+        record('a1', draft('chg-a', 1, 'WRITE_ATTEMPTED')),
+        record('b1', draft('chg-b', 1)),
+        record('a2', draft('chg-a', 2, 'WRITTEN')),
+        record('root', draft('chg-b', 9, 'COMPLETED'), '123456789012'),
+      ],
+      SENDERS,
+      store,
+      log,
+    );
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'forged' }, { itemIdentifier: 'root' }]);
+    expect(store.written).toEqual([
+      ['chg-a', ['chg-a-1', 'chg-a-2']],
+      ['chg-b', ['chg-b-1']],
+    ]);
+    expect(log.lines.map((l) => [l.level, l.message, l.fields.refusal, l.fields.senderId, l.fields.sender])).toEqual([
+      ['error', 'evidence draft refused (INPUT_INVALID)', 'TYPE_NOT_ALLOWED', APPROVAL_API, 'approval-api'],
+      ['error', 'evidence draft refused (INPUT_INVALID)', 'SENDER_UNKNOWN', '123456789012', undefined],
+    ]);
+  });
+
+  it('reports every draft of a change it could not write as failed, and the refused ones, so the queue delivers both again', async () => {
+    const store = recordingStore(new Set(['chg-a']));
+    const out = await writeBatch([record('a1', draft('chg-a', 1)), record('forged', draft('chg-b', 1, 'COMPLETED'), APPROVAL_API), record('a2', draft('chg-a', 2))], SENDERS, store, recordingLog());
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2', 'forged']);
+    expect(store.written).toEqual([]);
   });
 });

@@ -30,6 +30,26 @@ describe("the emulator's CloudTrail", () => {
     expect(parsed.outcome).toBe('ignored');
   });
 
+  it("names a call the gateway signed as a function's role session by that session: role id, session ARN, the role as issuer", () => {
+    const session = {
+      accessKeyId: 'ASIAWRITEACTION00001',
+      secretAccessKey: 's',
+      sessionToken: 't',
+      expiration: new Date(),
+      roleArn: localFunctionRoleArn(ACCOUNT, 'nhigov-write-action'),
+      roleId: 'AROAWRITEACTION00001',
+      assumedRoleId: 'AROAWRITEACTION00001:nhigov-write-action',
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/nhigov-write-action/nhigov-write-action`,
+      sessionName: 'nhigov-write-action',
+    };
+    const detail = trail.detailOf({ call: iamWrite, headers: auth(session.accessKeyId, 'iam'), body: form, status: 200, functionName: 'nhigov-write-action', session });
+    expect(detail).toMatchObject({
+      userIdentity: { type: 'AssumedRole', principalId: session.assumedRoleId, arn: session.arn, accessKeyId: session.accessKeyId, sessionContext: { sessionIssuer: { principalId: 'AROAWRITEACTION00001', arn: session.roleArn, userName: 'nhigov-write-action' } } },
+    });
+    const parsed = parseIncomingEvent({ id: 'e3', source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail }, { workflowRoleArns: [session.roleArn] });
+    expect(parsed.outcome).toBe('ignored');
+  });
+
   it('sends nothing for reads or other services, marks failed calls, and never records a secret value', () => {
     expect(trail.detailOf({ call: { service: 'iam', action: 'ListAccessKeys', protocol: 'query' }, headers: auth('test', 'iam'), body: Buffer.alloc(0), status: 200, functionName: null })).toBeNull();
     expect(trail.detailOf({ call: { service: 'dynamodb', action: 'PutItem', protocol: 'json' }, headers: auth('test', 'dynamodb'), body: Buffer.from('{}'), status: 200, functionName: null })).toBeNull();
