@@ -122,21 +122,10 @@ async function deployEvidenceQueue(clients: AwsClients, prefix: string): Promise
   const queue = await clients.sqs.send(
     new CreateQueueCommand({
       QueueName: evidenceQueueName(prefix, 'evidence'),
-      Attributes: { ...fifo, VisibilityTimeout: String(evidenceVisibilitySeconds()), MaximumMessageSize: String(EVIDENCE_QUEUE.maxMessageBytes), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: EVIDENCE_QUEUE.maxReceives }) },
+      Attributes: { ...fifo, VisibilityTimeout: '60', MaximumMessageSize: String(EVIDENCE_QUEUE.maxMessageBytes), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: EVIDENCE_QUEUE.maxReceives }) },
     }),
   );
   return { evidence: queue.QueueUrl ?? '', evidenceDlq: dlq.QueueUrl ?? '' };
-}
-
-/**
- * How long a delivered draft stays hidden before the queue delivers it again: 60 s, or
- * NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS. A refused draft is delivered maxReceives times before
- * it is dead-lettered, holding its change's group each time: a test of that shortens the wait.
- */
-function evidenceVisibilitySeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = Number(env.NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS ?? '60');
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200) throw new RangeError(`NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS must be whole seconds from 1 to 43200, not "${env.NHIGOV_LOCAL_EVIDENCE_VISIBILITY_SECONDS}"`);
-  return seconds;
 }
 
 /** FIFO queue names end in `.fifo`. */

@@ -55,6 +55,8 @@ export class EvidenceQueue extends Construct {
     });
     // Every record of Lambda's SQS event carries the message's SenderId: the writer checks it.
     props.writer.addEventSource(new SqsEventSource(this.queue, { batchSize: BATCH_SIZE, reportBatchItemFailures: true }));
+    // A refused draft is made visible again at once (sqs:ChangeMessageVisibility, granted with the event source).
+    props.writer.addEnvironment('NHIGOV_EVIDENCE_QUEUE_URL', this.queue.queueUrl);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { evidenceHandoverSchema, type EvidenceHandover } from '../domain/evidence-handover.js';
@@ -12,6 +13,8 @@ const senderRolesSchema = z.partialRecord(z.enum(EVIDENCE_SENDER_NAMES), z.strin
 
 const envSchema = z.object({
   NHIGOV_TABLE_EVIDENCE: z.string().min(1),
+  /** The evidence queue itself: refused drafts are made visible again at once (releaseRefused). */
+  NHIGOV_EVIDENCE_QUEUE_URL: z.string().min(1),
   [EVIDENCE_SENDERS_ENV]: z
     .string()
     .transform((text, ctx): unknown => {
@@ -98,15 +101,26 @@ export function groupByChange(records: readonly SqsRecord[], senders: SenderRole
   return { changes: [...byChange.values()], refused };
 }
 
+/** Makes records visible on the queue again at once (their receipt handles). */
+export type ReleaseRecords = (records: readonly SqsRecord[]) => Promise<void>;
+
 /**
  * One batch: the refused records and the changes whose drafts could not all be written are
  * reported as failed (the queue delivers them again, in order, and a record failed on every
  * delivery moves to the dead-letter queue); the other changes are written side by side.
+ *
+ * A refusal depends only on the message, so waiting a visibility timeout (an hour in AWS) before
+ * each of its deliveries gains nothing, and on a FIFO queue it holds up its message group, the
+ * change it names: refused records are released at once, and reach the dead-letter queue after
+ * their deliveries in seconds. A release that fails only costs that wait.
  */
-export async function writeBatch(records: readonly SqsRecord[], senders: SenderRoles, store: Pick<EvidenceWriter, 'write'>, log: Pick<Logger, 'error' | 'warn'>): Promise<SQSBatchResponse> {
+export async function writeBatch(records: readonly SqsRecord[], senders: SenderRoles, store: Pick<EvidenceWriter, 'write'>, log: Pick<Logger, 'error' | 'warn'>, release: ReleaseRecords): Promise<SQSBatchResponse> {
   const { changes, refused } = groupByChange(records, senders);
   for (const { record, refusal, reason, senderId, sender } of refused) {
     log.error('evidence draft refused (INPUT_INVALID)', { messageId: record.messageId, refusal, reason, senderId, ...(sender ? { sender } : {}) });
+  }
+  if (refused.length > 0) {
+    await release(refused.map(({ record }) => record)).catch((error: unknown) => log.warn('refused evidence drafts not released; the queue delivers them after its visibility timeout', { drafts: refused.length, error: String(error) }));
   }
   const failed = await Promise.all(
     changes.map(async ({ changeId, items }) => {
@@ -122,14 +136,35 @@ export async function writeBatch(records: readonly SqsRecord[], senders: SenderR
   return { batchItemFailures: [...refused.map(({ record }) => ({ itemIdentifier: record.messageId })), ...failed.flat()] };
 }
 
-let configured: { readonly writer: EvidenceWriter; readonly senders: SenderRoles } | undefined;
+interface Configuration {
+  readonly writer: EvidenceWriter;
+  readonly senders: SenderRoles;
+  readonly release: ReleaseRecords;
+}
+
+let configured: Configuration | undefined;
 const logger = new Logger({ serviceName: 'nhi-governor' });
 
-function configuration(): { readonly writer: EvidenceWriter; readonly senders: SenderRoles } {
+/** Releases records of the evidence queue: visibility 0, ten receipt handles per call (SQS's batch limit). */
+export function releaserOf(sqs: Pick<SQSClient, 'send'>, queueUrl: string): ReleaseRecords {
+  return async (records) => {
+    for (let start = 0; start < records.length; start += 10) {
+      const entries = records.slice(start, start + 10).map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }));
+      const out = await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      if ((out.Failed ?? []).length > 0) throw new Error(`SQS kept ${out.Failed?.length} of ${entries.length} hidden: ${out.Failed?.map((f) => f.Code).join(', ')}`);
+    }
+  };
+}
+
+function configuration(): Configuration {
   if (configured) return configured;
   const env = envSchema.safeParse(process.env);
   if (!env.success) throw new AppError('INPUT_INVALID', `evidence-writer configuration is incomplete: ${formatIssues(env.error)}`);
-  configured = { writer: new EvidenceWriter(createDocumentClient(), env.data.NHIGOV_TABLE_EVIDENCE), senders: senderRolesOf(env.data[EVIDENCE_SENDERS_ENV]) };
+  configured = {
+    writer: new EvidenceWriter(createDocumentClient(), env.data.NHIGOV_TABLE_EVIDENCE),
+    senders: senderRolesOf(env.data[EVIDENCE_SENDERS_ENV]),
+    release: releaserOf(new SQSClient({ useQueueUrlAsEndpoint: false }), env.data.NHIGOV_EVIDENCE_QUEUE_URL),
+  };
   return configured;
 }
 
@@ -139,6 +174,6 @@ function configuration(): { readonly writer: EvidenceWriter; readonly senders: S
  * (and so every later draft of it) as failed, and the queue delivers them again in order.
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const { writer, senders } = configuration();
-  return writeBatch(event.Records, senders, writer, logger);
+  const { writer, senders, release } = configuration();
+  return writeBatch(event.Records, senders, writer, logger, release);
 };

@@ -1,7 +1,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { EvidenceHandover } from '../../../lambdas/domain/evidence-handover.js';
-import { groupByChange, senderRolesOf, writeBatch } from '../../../lambdas/handlers/evidence-writer.js';
+import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
+import { groupByChange, releaserOf, senderRolesOf, writeBatch } from '../../../lambdas/handlers/evidence-writer.js';
 
 type SqsRecord = SQSEvent['Records'][number];
 
@@ -36,6 +37,18 @@ function recordingStore(failing: ReadonlySet<string> = new Set()) {
       if (failing.has(changeId)) return Promise.reject(new Error('the transaction failed'));
       written.push([changeId, handovers.map((h) => h.draftId)]);
       return Promise.resolve([]);
+    },
+  };
+}
+
+/** The receipt handles released, per call; `fails` makes every release reject. */
+function recordingRelease(fails = false) {
+  const released: string[][] = [];
+  return {
+    released,
+    release: (records: readonly SqsRecord[]) => {
+      released.push(records.map((r) => r.receiptHandle));
+      return fails ? Promise.reject(new Error('AccessDenied')) : Promise.resolve();
     },
   };
 }
@@ -114,6 +127,7 @@ describe('evidence writer: who handed each draft over', () => {
   it('writes the drafts of a change around its refused one in order, reports only the refused one failed, and logs why and who', async () => {
     const store = recordingStore();
     const log = recordingLog();
+    const releases = recordingRelease();
     const out = await writeBatch(
       [
         record('forged', draft('chg-a', 0, 'VERIFIED'), APPROVAL_API),
@@ -125,8 +139,11 @@ describe('evidence writer: who handed each draft over', () => {
       SENDERS,
       store,
       log,
+      releases.release,
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'forged' }, { itemIdentifier: 'root' }]);
+    // Released at once, in one call: each would be refused on every delivery, and holds up its change's message group meanwhile.
+    expect(releases.released).toEqual([['forged', 'root']]);
     expect(store.written).toEqual([
       ['chg-a', ['chg-a-1', 'chg-a-2']],
       ['chg-b', ['chg-b-1']],
@@ -139,8 +156,41 @@ describe('evidence writer: who handed each draft over', () => {
 
   it('reports every draft of a change it could not write as failed, and the refused ones, so the queue delivers both again', async () => {
     const store = recordingStore(new Set(['chg-a']));
-    const out = await writeBatch([record('a1', draft('chg-a', 1)), record('forged', draft('chg-b', 1, 'COMPLETED'), APPROVAL_API), record('a2', draft('chg-a', 2))], SENDERS, store, recordingLog());
+    const releases = recordingRelease();
+    const out = await writeBatch([record('a1', draft('chg-a', 1)), record('forged', draft('chg-b', 1, 'COMPLETED'), APPROVAL_API), record('a2', draft('chg-a', 2))], SENDERS, store, recordingLog(), releases.release);
     expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2', 'forged']);
     expect(store.written).toEqual([]);
+    // Only the refused record is released: a draft that could not be written waits its visibility timeout, as a retry should.
+    expect(releases.released).toEqual([['forged']]);
+  });
+
+  it('releases nothing when nothing is refused', async () => {
+    const releases = recordingRelease();
+    await writeBatch([record('a1', draft('chg-a', 1))], SENDERS, recordingStore(), recordingLog(), releases.release);
+    expect(releases.released).toEqual([]);
+  });
+
+  it('still writes and reports the batch when the release fails, and says the refused drafts wait their visibility timeout', async () => {
+    const store = recordingStore();
+    const log = recordingLog();
+    const out = await writeBatch([record('forged', draft('chg-a', 0, 'VERIFIED'), APPROVAL_API), record('a1', draft('chg-a', 1))], SENDERS, store, log, recordingRelease(true).release);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'forged' }]);
+    expect(store.written).toEqual([['chg-a', ['chg-a-1']]]);
+    expect(log.lines.at(-1)).toMatchObject({ level: 'warn', message: expect.stringContaining('not released'), fields: { drafts: 1, error: 'Error: AccessDenied' } });
+  });
+
+  it('releases at most ten receipt handles per ChangeMessageVisibilityBatch (the SQS limit), each to visibility 0, and fails when SQS keeps one hidden', async () => {
+    const calls: ChangeMessageVisibilityBatchCommand[] = [];
+    const sqs = {
+      send: (command: ChangeMessageVisibilityBatchCommand) => {
+        calls.push(command);
+        return Promise.resolve({ Successful: [], Failed: calls.length === 3 ? [{ Id: '0', Code: 'ReceiptHandleIsInvalid', SenderFault: true }] : [], $metadata: {} });
+      },
+    };
+    const records = Array.from({ length: 23 }, (_, i) => record(`m${i}`, draft('chg-a', i)));
+    await expect(releaserOf(sqs, 'https://sqs.example/q.fifo')(records)).rejects.toThrow(/kept 1 of 3 hidden: ReceiptHandleIsInvalid/);
+    expect(calls.map((c) => c.input.Entries?.length)).toEqual([10, 10, 3]);
+    expect(calls.flatMap((c) => c.input.Entries ?? []).map((e) => [e.ReceiptHandle, e.VisibilityTimeout])).toEqual(records.map((r) => [r.receiptHandle, 0]));
+    expect(calls.every((c) => c.input.QueueUrl === 'https://sqs.example/q.fifo')).toBe(true);
   });
 });
