@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import { changeIdForEvent, parseGovernanceEvent, toPutEventsEntry, type GovernanceEvent } from '../lambdas/domain/events.js';
@@ -102,9 +103,15 @@ export async function runLoadBench(): Promise<void> {
         const verifiedEvents = events.filter((e) => e.type === 'VERIFIED').length;
         if (action.status === 'VERIFIED') {
           verified += 1;
-          if (verifiedEvents !== 1 || !events.some((e) => e.type === 'WRITTEN')) evidenceMismatch += 1;
+          if (verifiedEvents !== 1 || !events.some((e) => e.type === 'WRITTEN')) {
+            evidenceMismatch += 1;
+            process.stdout.write(`evidence mismatch: ${changeId} ${action.actionId} (${action.kind}) events ${events.map((e) => `${e.seq}:${e.type}`).join(' ')}\n`);
+          }
           if (!(await inNewState(stack, action.kind, action.target.id, action.target.nhi))) notInNewState += 1;
-        } else if (verifiedEvents !== 0) evidenceMismatch += 1;
+        } else if (verifiedEvents !== 0) {
+          evidenceMismatch += 1;
+          process.stdout.write(`evidence mismatch: ${changeId} ${action.actionId} is ${action.status} with ${verifiedEvents} VERIFIED\n`);
+        }
       }
     }
     const latencies = [...finishedAt].map(([id, at]) => at - (sentAt.get(id) ?? at));
@@ -119,11 +126,14 @@ export async function runLoadBench(): Promise<void> {
     printFigure('evidence chains that verify', `${sentAt.size - brokenChains} / ${sentAt.size}`);
     printFigure('actions whose evidence does not match', String(evidenceMismatch));
     printFigure('evidence events', String(evidenceEvents));
+    // Every draft of the run comes from a function that may hand it over: a refusal is evidence lost.
+    const refusedDrafts = readFileSync(path.join(stack.stateDir, 'gateway.log'), 'utf8').split('\n').filter((line) => line.includes('evidence draft refused')).length;
+    printFigure('evidence drafts the writer refused (deliveries)', String(refusedDrafts));
     const perEvent = dynamoDbCallsPerEvent(calls, ctx.outputs.tables.evidence, evidenceEvents);
     printFigure('DynamoDB calls per evidence event (all tables)', perEvent.allTables.toFixed(2));
     printFigure('DynamoDB calls per evidence event (evidence table)', perEvent.evidenceTable.toFixed(2));
     printFigure('handler invocations', Object.entries(calls.lambda).map(([name, n]) => `${name.replace(/^.*?-/, '')} ${n}`).join(', '));
-    if (pending.size > 0 || notInNewState > 0 || brokenChains > 0 || evidenceMismatch > 0) process.exitCode = 1;
+    if (pending.size > 0 || notInNewState > 0 || brokenChains > 0 || evidenceMismatch > 0 || refusedDrafts > 0) process.exitCode = 1;
   });
 }
 

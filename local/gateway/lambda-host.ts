@@ -81,8 +81,14 @@ export class LambdaHost {
   private readonly loaded = new Map<string, Promise<Handler>>();
   private readonly loadFailures = new Map<string, number>();
   private readonly current = new AsyncLocalStorage<LiveInvocation>();
-  /** The invocation behind each client socket (by local port) of the handlers' AWS calls to the gateway. */
-  private readonly byClientPort = new Map<number, LiveInvocation>();
+  /**
+   * The invocation behind each client socket of the handlers' AWS calls, by its local and remote
+   * port: Linux gives one ephemeral port to connections to different destinations at once (the
+   * 4-tuple is what is unique), so the local port alone could name the gateway's own connection to
+   * moto, and forgetting that one forgot the handler's (a load run lost 13 evidence drafts so:
+   * their calls reached the gateway unattributed, signed as the account root).
+   */
+  private readonly bySocket = new Map<string, LiveInvocation>();
   private readonly onRequestStart = (message: unknown): void => this.bindSocket((message as { request: ClientRequest }).request);
   private readonly slots: Slots;
   /** Functions with slots of their own, outside the shared ones. */
@@ -118,11 +124,12 @@ export class LambdaHost {
   }
 
   /**
-   * The live invocation that made an AWS call reaching the gateway from `clientPort` (the
-   * request's remote port); null for calls from outside a hosted handler or from one that ended.
+   * The live invocation that made an AWS call the gateway received on `socket` (its remote port is
+   * the caller's local port, its local port the one the caller connected to); null for calls from
+   * outside a hosted handler or from one that ended.
    */
-  invocationAt(clientPort: number | undefined): Invocation | null {
-    const invocation = clientPort === undefined ? undefined : this.byClientPort.get(clientPort);
+  invocationAt(socket: { readonly remotePort?: number | undefined; readonly localPort?: number | undefined }): Invocation | null {
+    const invocation = socket.remotePort === undefined || socket.localPort === undefined ? undefined : this.bySocket.get(socketKey(socket.remotePort, socket.localPort));
     return invocation && !invocation.ended ? invocation : null;
   }
 
@@ -198,9 +205,10 @@ export class LambdaHost {
   private bindSocket(request: ClientRequest): void {
     const invocation = this.current.getStore();
     const bind = (socket: Socket): void => {
-      if (socket.localPort === undefined) return;
-      if (invocation) this.byClientPort.set(socket.localPort, invocation);
-      else this.byClientPort.delete(socket.localPort);
+      if (socket.localPort === undefined || socket.remotePort === undefined) return;
+      const key = socketKey(socket.localPort, socket.remotePort);
+      if (invocation) this.bySocket.set(key, invocation);
+      else this.bySocket.delete(key);
     };
     // The request bytes leave only once the socket is connected, so the port is known in time.
     const whenConnected = (socket: Socket): void => {
@@ -233,4 +241,9 @@ export class LambdaHost {
     }
     return handler;
   }
+}
+
+/** A local TCP connection by its ports: the caller's (ephemeral) port and the port it connected to. */
+function socketKey(callerPort: number, calleePort: number): string {
+  return `${callerPort}>${calleePort}`;
 }

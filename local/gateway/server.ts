@@ -94,7 +94,7 @@ export class Gateway {
     this.stats.countAws(call.service, call.action);
     const table = call.service === 'dynamodb' ? dynamoDbTableOf(body) : null;
     if (table) this.stats.countDynamoDbTable(table, call.action);
-    const invocation = this.options.lambdas.invocationAt(request.socket.remotePort);
+    const invocation = this.options.lambdas.invocationAt(request.socket);
     const session = invocation ? await this.sessionFor(invocation.functionName, request.headers) : null;
     const headers = session ? await signedAs(session, { method: request.method ?? 'GET', url, headers: request.headers, body }) : request.headers;
     const fault = this.faults.take(call, invocation !== null);

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,11 +80,32 @@ describe('LambdaHost', () => {
     lambdas.close();
   });
 
+  it('tells a handler’s connection from another one of the same local port (Linux shares an ephemeral port between destinations)', async () => {
+    const lambdas = host(5);
+    const seen: Array<string | null> = [];
+    const server = http.createServer((request, response) => {
+      // The gateway's own connection to moto, outside every invocation, from the port the handler called from: it must not forget the handler's.
+      diagnostics.channel('http.client.request.start').publish({ request: { socket: { localPort: request.socket.remotePort, remotePort: 1, connecting: false } } });
+      seen.push(lambdas.invocationAt(request.socket)?.functionName ?? null);
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await lambdas.invoke('caller', { url: `${url}/ok` })).toMatchObject({ payload: { body: 'ok' } });
+      expect(seen).toEqual(['caller']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      lambdas.close();
+    }
+  });
+
   it('knows which invocation made a call it receives, and crashing it ends the invocation at once', async () => {
     const lambdas = host(5);
     const seen: Array<string | null> = [];
     const server = http.createServer((request, response) => {
-      const invocation = lambdas.invocationAt(request.socket.remotePort);
+      const invocation = lambdas.invocationAt(request.socket);
       seen.push(invocation?.functionName ?? null);
       if (request.url === '/crash') invocation?.crash('killed by the test');
       else response.end('ok');
